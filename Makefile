@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Each creates or refreshes the virtual environment in .venv itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench reset clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/chorus db upgrade
+	$(BIN)/chorus content load content
+	$(BIN)/chorus plan --upcoming
+	$(BIN)/chorus deliveries list --upcoming
+
+test: $(STAMP)
+	$(BIN)/ruff check campaigns scheduler dashboard tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/plan_year.py
+
+reset:
+	rm -rf var
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

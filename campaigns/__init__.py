@@ -1,0 +1,1 @@
+"""Chorus campaigns: the domain and its storage."""

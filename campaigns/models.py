@@ -1,0 +1,250 @@
+"""SQLAlchemy 2.0 models: the stored shape of content, plans and their history.
+
+Every datetime column is timezone-aware and holds UTC. Natural keys (`key`) come from the
+content files, so loading the same files again updates rows in place instead of adding new ones.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware-UTC datetime on every backend (SQLite forgets the zone; this restores it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class DeliveryStatus(enum.StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    POSTED = "posted"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+    PAUSED = "paused"
+
+
+#: States a re-plan may still rewrite; anything past these has been (or is being) sent.
+REPLANNABLE = frozenset({DeliveryStatus.DRAFT, DeliveryStatus.APPROVED, DeliveryStatus.PAUSED})
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(String(500))
+    strands: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The rule and per-year overrides as written in content (see campaigns.calendar).
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ReportingChannel(Base):
+    __tablename__ = "reporting_channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(500))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(50))
+    is_lead: Mapped[bool] = mapped_column(default=False)
+    website: Mapped[str | None] = mapped_column(String(500))
+
+    accounts: Mapped[list[Account]] = relationship(back_populates="organisation")
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    network: Mapped[str] = mapped_column(String(20))
+    handle: Mapped[str] = mapped_column(String(200))
+    daily_cap: Mapped[int | None] = mapped_column(Integer)
+    #: Encrypted with Fernet (see the publishing issue); never logged or rendered.
+    token_encrypted: Mapped[bytes | None] = mapped_column()
+    state: Mapped[str] = mapped_column(String(30), default="not-connected")
+
+    organisation: Mapped[Organisation] = relationship(back_populates="accounts")
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    event_key: Mapped[str] = mapped_column(ForeignKey("events.key"))
+    year: Mapped[int]
+    timezone: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused: Mapped[bool] = mapped_column(default=False)
+
+    posts: Mapped[list[Post]] = relationship(back_populates="campaign", order_by="Post.key")
+    consents: Mapped[list[Consent]] = relationship(back_populates="campaign")
+
+
+class Consent(Base):
+    """Whether a partner takes part in a campaign, and how."""
+
+    __tablename__ = "consents"
+    __table_args__ = (UniqueConstraint("campaign_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    #: "accounts" (post from its connected accounts), "share-kit" (a person posts) or "declined".
+    mode: Mapped[str] = mapped_column(String(20))
+    recorded_on: Mapped[date | None] = mapped_column(Date)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="consents")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    #: When to send, relative to the event: {"anchor": "start"|"end", "days": int, "time": "HH:MM"}.
+    send: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: "lead" (the partnership's accounts only) or "all" (lead and consenting partners).
+    audience: Mapped[str] = mapped_column(String(20), default="all")
+    link: Mapped[str | None] = mapped_column(String(500))
+    reporting_channel_key: Mapped[str] = mapped_column(ForeignKey("reporting_channels.key"))
+    images: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="posts")
+    variants: Mapped[list[Variant]] = relationship(
+        back_populates="post", cascade="all, delete-orphan", order_by="Variant.id"
+    )
+
+
+class Variant(Base):
+    """A post's text for one network; `organisation_id` set for a partner's own wording."""
+
+    __tablename__ = "variants"
+    __table_args__ = (UniqueConstraint("post_id", "network", "organisation_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    network: Mapped[str] = mapped_column(String(20))
+    #: "" for the default wording, otherwise the partner organisation's key.
+    organisation_key: Mapped[str] = mapped_column(String(100), default="")
+    text: Mapped[str] = mapped_column(Text)
+
+    post: Mapped[Post] = relationship(back_populates="variants")
+
+
+class Delivery(Base):
+    """One post variant, sent by one account, at one time."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("post_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    network: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: The wall-clock time the author asked for, in the campaign's zone, for display.
+    local_time: Mapped[str] = mapped_column(String(40))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        Enum(DeliveryStatus, native_enum=False, length=20,
+             values_callable=lambda e: [m.value for m in e]),
+        index=True,
+    )
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    #: What the planner adjusted (quiet hours, daily cap, clock change), for people to see.
+    plan_notes: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    remote_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    account: Mapped[Account] = relationship()
+    post: Mapped[Post] = relationship()
+    campaign: Mapped[Campaign] = relationship()
+
+
+class AuditEntry(Base):
+    """An append-only record of every delivery state change."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    old_status: Mapped[str | None] = mapped_column(String(20))
+    new_status: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")

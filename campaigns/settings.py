@@ -1,0 +1,47 @@
+"""One typed settings object, read once at the edge and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB_PATH = Path("var") / "chorus.db"
+
+
+class Settings(BaseSettings):
+    """Chorus settings, from `CHORUS_*` environment variables or a `.env` file."""
+
+    model_config = SettingsConfigDict(env_prefix="CHORUS_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DB_PATH}",
+        description="SQLAlchemy URL; SQLite file under var/ by default.",
+    )
+    timezone: str = Field(default="Europe/London", description="Default IANA zone for planning.")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Fernet key used to encrypt access tokens at rest."
+    )
+    quiet_hours_start: int = Field(default=21, ge=0, le=23, description="Local hour quiet starts.")
+    quiet_hours_end: int = Field(default=7, ge=0, le=23, description="Local hour quiet ends.")
+    daily_cap: int = Field(default=4, ge=1, description="Most posts per account per local day.")
+    stagger_minutes: int = Field(default=10, ge=0, description="Gap between partners' posts.")
+    near_duplicate_threshold: float = Field(
+        default=0.7, gt=0, le=1, description="Similarity at which two X texts count as near-identical."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (and `.env`)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Chorus scheduler: the worker that publishes deliveries (built in a later issue)."""
