@@ -125,6 +125,8 @@ class Account(Base):
     #: Encrypted with Fernet (see the publishing issue); never logged or rendered.
     token_encrypted: Mapped[bytes | None] = mapped_column()
     state: Mapped[str] = mapped_column(String(30), default="not-connected")
+    #: No longer in the content files; kept for the history of what it sent.
+    withdrawn: Mapped[bool] = mapped_column(default=False)
 
     organisation: Mapped[Organisation] = relationship(back_populates="accounts")
 
@@ -143,6 +145,7 @@ class Campaign(Base):
     approved_by: Mapped[str | None] = mapped_column(String(200))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paused: Mapped[bool] = mapped_column(default=False)
+    withdrawn: Mapped[bool] = mapped_column(default=False)
 
     posts: Mapped[list[Post]] = relationship(back_populates="campaign", order_by="Post.key")
     consents: Mapped[list[Consent]] = relationship(back_populates="campaign")
@@ -179,6 +182,7 @@ class Post(Base):
     link: Mapped[str | None] = mapped_column(String(500))
     reporting_channel_key: Mapped[str] = mapped_column(ForeignKey("reporting_channels.key"))
     images: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    withdrawn: Mapped[bool] = mapped_column(default=False)
 
     campaign: Mapped[Campaign] = relationship(back_populates="posts")
     variants: Mapped[list[Variant]] = relationship(
@@ -248,3 +252,5 @@ class AuditEntry(Base):
     old_status: Mapped[str | None] = mapped_column(String(20))
     new_status: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
+
+    delivery: Mapped[Delivery | None] = relationship()

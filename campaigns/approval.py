@@ -1,0 +1,56 @@
+"""Sign-off: a named approver, who is not the campaign's author, approves its planned posts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.deliveries import change_status
+from campaigns.models import Campaign, Delivery, DeliveryStatus
+
+
+class ApprovalError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    campaign_key: str
+    approver: str
+    approved: int
+
+
+def same_person(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def approve_campaign(
+    campaign_key: str, approver: str, *, session: Session, now: datetime
+) -> ApprovalResult:
+    """Approve every draft delivery of the campaign; only approved deliveries are ever sent."""
+    approver = " ".join(approver.split())
+    if not approver:
+        raise ApprovalError("name the approver with --as")
+    campaign = session.scalars(select(Campaign).where(Campaign.key == campaign_key)).one_or_none()
+    if campaign is None:
+        raise ApprovalError(f"no campaign {campaign_key!r}; see `chorus plan` for the keys")
+    if same_person(approver, campaign.author):
+        raise ApprovalError(
+            f"{approver} wrote {campaign_key!r}; someone other than its author must approve it")
+    drafts = session.scalars(
+        select(Delivery).where(Delivery.campaign_id == campaign.id,
+                               Delivery.status == DeliveryStatus.DRAFT)
+    ).all()
+    if not drafts:
+        raise ApprovalError(f"{campaign_key!r} has no planned posts waiting for sign-off; "
+                            "run `chorus plan` first")
+    for delivery in drafts:
+        delivery.approved_by = approver
+        change_status(delivery, DeliveryStatus.APPROVED, session=session, actor=approver,
+                      now=now, reason=f"approved by {approver}")
+    campaign.approved_by = approver
+    campaign.approved_at = now
+    return ApprovalResult(campaign_key, approver, len(drafts))

@@ -1,0 +1,306 @@
+"""The `chorus` command line: parses options and calls library functions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns import calendar, db
+from campaigns.approval import ApprovalError, approve_campaign
+from campaigns.clock import utcnow
+from campaigns.content import EVENTS_FILE, Library, read_library
+from campaigns.deliveries import list_deliveries
+from campaigns.loader import load_library
+from campaigns.models import Delivery, DeliveryStatus
+from campaigns.plan_store import PlanResult, campaigns_to_plan, occurrence_of, plan_and_store
+from campaigns.planning import Rules
+from campaigns.settings import Settings, load_settings
+
+app = typer.Typer(
+    help="Chorus: plan, schedule and measure awareness campaigns across a partnership.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+content_app = typer.Typer(help="Content files: check them, load them.", no_args_is_help=True)
+deliveries_app = typer.Typer(help="Planned and sent posts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(content_app, name="content")
+app.add_typer(deliveries_app, name="deliveries")
+
+ContentDir = Annotated[
+    Path, typer.Argument(help="The content directory.", file_okay=False)
+]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+@contextmanager
+def runtime(migrate: bool = True) -> Iterator[Runtime]:
+    """Settings, engine and sessions for one command; the schema brought up to date first."""
+    settings = load_settings()
+    engine = db.make_engine(settings.database_url)
+    try:
+        if migrate:
+            db.upgrade(engine)
+        yield Runtime(settings, engine, db.session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+# ---- db ------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    with runtime(migrate=False) as rt:
+        before = db.current_revision(rt.engine)
+        db.upgrade(rt.engine)
+        after = db.current_revision(rt.engine)
+    state = "already up to date" if before == after else f"upgraded {before or 'empty'} -> {after}"
+    typer.echo(f"database {state} ({_safe_url(rt.settings.database_url)})")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# ---- calendar ------------------------------------------------------------------------------
+
+
+@app.command("calendar")
+def calendar_command(
+    year: Annotated[int, typer.Option(help="The year to show.")],
+    format: Annotated[
+        str, typer.Option("--format", help="table, json or ics.", case_sensitive=False)
+    ] = "table",
+    content: Annotated[Path, typer.Option(help="The content directory.")] = Path("content"),
+) -> None:
+    """Print the awareness events that start in YEAR."""
+    if format not in ("table", "json", "ics"):
+        raise fail(f"unknown format {format!r}: use table, json or ics")
+    library = _checked(content, show_warnings=False, events_only=True)
+    found = calendar.occurrences(library.events, year)
+    if format == "json":
+        typer.echo(calendar.to_json(found))
+    elif format == "ics":
+        body = calendar.to_ics(found, calendar_name=f"Awareness events {year}")
+        typer.echo(body.decode("utf-8"), nl=False)
+    else:
+        typer.echo(calendar.to_table(found))
+
+
+# ---- content -------------------------------------------------------------------------------
+
+
+def _checked(
+    directory: Path, *, show_warnings: bool = True, events_only: bool = False
+) -> Library:
+    library = read_library(directory, default_timezone=load_settings().timezone)
+    problems = library.problems
+    if events_only:
+        problems = [p for p in problems if p.file.endswith(EVENTS_FILE)]
+    for problem in problems:
+        if problem.severity == "error" or show_warnings:
+            colour = typer.colors.RED if problem.severity == "error" else typer.colors.YELLOW
+            typer.secho(str(problem), fg=colour, err=True)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise fail(f"{len(errors)} error(s); nothing was loaded")
+    return library
+
+
+@content_app.command("validate")
+def content_validate(directory: ContentDir = Path("content")) -> None:
+    """Check every content file and report every problem with its file, line and field."""
+    library = _checked(directory)
+    typer.echo(
+        f"{directory}: {len(library.events)} events, {len(library.channels)} reporting channels, "
+        f"{len(library.partners)} partners, {len(library.campaigns)} campaigns with "
+        f"{sum(len(c.spec.posts) for c in library.campaigns)} posts; "
+        f"no errors, {len(library.warnings)} warning(s)"
+    )
+
+
+@content_app.command("load")
+def content_load(directory: ContentDir = Path("content")) -> None:
+    """Validate, then load the content into the database in one transaction."""
+    library = _checked(directory)
+    with runtime() as rt, db.transaction(rt.sessions) as session:
+        result = load_library(library, session=session, default_timezone=rt.settings.timezone)
+    if not result.changed:
+        typer.echo("content loaded: nothing changed")
+        return
+    for label, counts in (("new", result.created), ("changed", result.updated),
+                          ("withdrawn", result.withdrawn)):
+        if counts:
+            typer.echo(f"{label}: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())))
+
+
+# ---- planning ------------------------------------------------------------------------------
+
+
+@app.command("plan")
+def plan_command(
+    campaign: Annotated[str | None, typer.Option(help="Only this campaign (its key).")] = None,
+    year: Annotated[int | None, typer.Option(help="Only campaigns for this year.")] = None,
+    upcoming: Annotated[
+        bool, typer.Option(help="Only campaigns whose event has not yet ended.")
+    ] = False,
+) -> None:
+    """Expand campaigns into deliveries (one variant x one account x one send time)."""
+    now = utcnow()
+    refused = 0
+    with runtime() as rt:
+        rules = _rules(rt.settings)
+        with db.transaction(rt.sessions) as session:
+            chosen = campaigns_to_plan(session=session, campaign_key=campaign, year=year)
+            if campaign and not chosen:
+                raise fail(f"no campaign {campaign!r}; load content first (chorus content load)")
+            for item in chosen:
+                if upcoming and occurrence_of(item, session=session).end < now.date():
+                    continue
+                with session.begin_nested():
+                    result = plan_and_store(item, rules, session=session, now=now)
+                _print_plan(result)
+                refused += not result.ok
+    if refused:
+        raise fail(f"{refused} campaign(s) not planned; fix the problems above and plan again")
+
+
+def _rules(settings: Settings) -> Rules:
+    return Rules(
+        quiet_start=settings.quiet_hours_start,
+        quiet_end=settings.quiet_hours_end,
+        daily_cap=settings.daily_cap,
+        stagger_minutes=settings.stagger_minutes,
+        near_duplicate_threshold=settings.near_duplicate_threshold,
+    )
+
+
+def _print_plan(result: PlanResult) -> None:
+    if not result.ok:
+        typer.secho(f"{result.campaign_key}: not planned", fg=typer.colors.RED, err=True)
+        for refusal in result.refusals:
+            typer.secho(f"  {refusal}", fg=typer.colors.RED, err=True)
+        return
+    total = result.created + result.updated + result.unchanged + result.kept_sent
+    typer.echo(
+        f"{result.campaign_key}: {total} deliveries ({result.created} new, {result.updated} "
+        f"changed, {result.unchanged} unchanged, {result.kept_sent} already sent or cancelled, "
+        f"{result.cancelled} cancelled, {result.back_to_draft} need sign-off again)"
+    )
+    for note in result.notes:
+        typer.echo(f"  note: {note}")
+
+
+@app.command("approve")
+def approve_command(
+    campaign: Annotated[str, typer.Option(help="The campaign to approve (its key).")],
+    approver: Annotated[
+        str, typer.Option("--as", help="The approver's name; not the campaign's author.")
+    ],
+) -> None:
+    """Sign off a campaign's planned posts as a named approver."""
+    with runtime() as rt, db.transaction(rt.sessions) as session:
+        try:
+            result = approve_campaign(campaign, approver, session=session, now=utcnow())
+        except ApprovalError as exc:
+            raise fail(str(exc)) from exc
+    typer.echo(f"{result.campaign_key}: {result.approved} deliveries approved by {result.approver}")
+
+
+# ---- deliveries ----------------------------------------------------------------------------
+
+
+@deliveries_app.command("list")
+def deliveries_list(
+    status: Annotated[
+        str | None, typer.Option(help="Only this status, e.g. draft, approved, failed.")
+    ] = None,
+    campaign: Annotated[str | None, typer.Option(help="Only this campaign (its key).")] = None,
+    upcoming: Annotated[bool, typer.Option(help="Only the next twelve months.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List deliveries in send order."""
+    wanted = _status(status)
+    now = utcnow()
+    with runtime() as rt, rt.sessions() as session:
+        found = list_deliveries(
+            session=session, status=wanted, campaign_key=campaign,
+            since=now if upcoming else None,
+            until=now + timedelta(days=365) if upcoming else None,
+        )
+        rows = [_delivery_row(d) for d in found]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no deliveries")
+        return
+    typer.echo(_table(rows))
+
+
+def _status(value: str | None) -> DeliveryStatus | None:
+    if value is None:
+        return None
+    try:
+        return DeliveryStatus(value)
+    except ValueError:
+        names = ", ".join(s.value for s in DeliveryStatus)
+        raise fail(f"unknown status {value!r}: use one of {names}") from None
+
+
+def _delivery_row(delivery: Delivery) -> dict[str, object]:
+    return {
+        "id": delivery.id,
+        "campaign": delivery.campaign.key,
+        "post": delivery.post.key,
+        "account": delivery.account.key,
+        "network": delivery.network,
+        "send_at": delivery.send_at.isoformat(),
+        "local_time": delivery.local_time,
+        "status": delivery.status.value,
+        "reason": delivery.status_reason,
+        "approved_by": delivery.approved_by,
+        "text": delivery.text,
+        "notes": [n for n in delivery.plan_notes.splitlines() if n],
+    }
+
+
+def _table(rows: list[dict[str, object]]) -> str:
+    columns = ("local_time", "campaign", "post", "account", "status", "text")
+    shown = [
+        {c: (" ".join(str(r[c]).split())[:48] if c == "text" else str(r[c])) for c in columns}
+        for r in rows
+    ]
+    widths = {c: max(len(c), *(len(r[c]) for r in shown)) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    lines += ["  ".join(r[c].ljust(widths[c]) for c in columns) for r in shown]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def main() -> None:
+    app()

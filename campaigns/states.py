@@ -1,0 +1,28 @@
+"""The delivery life cycle: which state may follow which. Pure."""
+
+from __future__ import annotations
+
+from campaigns.models import DeliveryStatus as S
+
+ALLOWED: dict[S, frozenset[S]] = {
+    S.DRAFT: frozenset({S.APPROVED, S.CANCELLED, S.PAUSED}),
+    S.APPROVED: frozenset({S.SCHEDULED, S.DRAFT, S.CANCELLED, S.PAUSED, S.MISSED}),
+    S.SCHEDULED: frozenset({S.SENDING, S.DRAFT, S.CANCELLED, S.PAUSED, S.MISSED}),
+    S.SENDING: frozenset({S.POSTED, S.FAILED, S.UNCONFIRMED, S.SCHEDULED}),
+    S.UNCONFIRMED: frozenset({S.POSTED, S.FAILED, S.SCHEDULED}),
+    S.PAUSED: frozenset({S.DRAFT, S.APPROVED, S.SCHEDULED, S.CANCELLED, S.MISSED}),
+    S.FAILED: frozenset({S.SCHEDULED, S.CANCELLED}),
+    S.MISSED: frozenset({S.CANCELLED}),
+    S.POSTED: frozenset(),
+    S.CANCELLED: frozenset({S.DRAFT}),  # only the planner revives what it cancelled
+}
+
+
+class TransitionError(ValueError):
+    pass
+
+
+def check_transition(old: S, new: S) -> None:
+    """Raise TransitionError unless a delivery may go from `old` to `new`."""
+    if new not in ALLOWED[old]:
+        raise TransitionError(f"a delivery cannot go from {old.value} to {new.value}")
