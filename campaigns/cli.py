@@ -156,7 +156,8 @@ def content_load(directory: ContentDir = Path("content")) -> None:
     for label, counts in (("new", result.created), ("changed", result.updated),
                           ("withdrawn", result.withdrawn)):
         if counts:
-            typer.echo(f"{label}: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())))
+            listed = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+            typer.echo(f"{label}: {listed}")
 
 
 # ---- planning ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ Layout of a content directory:
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -81,6 +82,13 @@ class Library:
     campaigns: list[CampaignContent] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     partners_source: Located | None = None
+    #: Keys each file declares, valid or not (None: the file could not be read), so that a
+    #: reference is called unknown only when it really is, not because its target has an error.
+    declared: dict[str, set[str] | None] = field(default_factory=dict)
+
+    def unknown(self, kind: str, key: str) -> bool:
+        keys = self.declared.get(kind)
+        return keys is not None and key not in keys
 
     @property
     def errors(self) -> list[Problem]:
@@ -111,8 +119,8 @@ def read_library(root: Path, *, default_timezone: str = "Europe/London") -> Libr
     _read_events(library)
     _read_channels(library)
     _read_partners(library)
-    files = sorted((root / CAMPAIGNS_DIR).glob("*.y*ml"))
-    for file in files:
+    library.declared["campaigns"] = set()
+    for file in sorted((root / CAMPAIGNS_DIR).glob("*.y*ml")):
         _read_campaign(library, file, default_timezone)
     _check_campaign_keys(library)
     _check_consent(library)
@@ -163,6 +171,7 @@ def _pydantic_message(error: Any) -> str:
 
 def _read_events(library: Library) -> None:
     located = _load(library, library.root / EVENTS_FILE)
+    library.declared["events"] = _raw_keys(located, "events")
     if located is None:
         return
     report = _Reporter(library, located)
@@ -189,6 +198,7 @@ def _read_events(library: Library) -> None:
 
 def _read_channels(library: Library) -> None:
     located = _load(library, library.root / CHANNELS_FILE)
+    library.declared["channels"] = _raw_keys(located, "channels")
     if located is None:
         return
     report = _Reporter(library, located)
@@ -205,6 +215,8 @@ def _read_channels(library: Library) -> None:
 
 def _read_partners(library: Library) -> None:
     located = _load(library, library.root / PARTNERS_FILE)
+    library.declared["partners"] = _raw_keys(located, "partners")
+    library.declared["accounts"] = _raw_account_keys(located)
     if located is None:
         return
     report = _Reporter(library, located)
@@ -231,6 +243,7 @@ def _read_partners(library: Library) -> None:
 
 def _read_campaign(library: Library, file: Path, default_timezone: str) -> None:
     located = _load(library, file)
+    _declare_campaign(library, located)
     if located is None:
         return
     report = _Reporter(library, located)
@@ -246,8 +259,9 @@ def _read_campaign(library: Library, file: Path, default_timezone: str) -> None:
         return
     event = next((e for e in library.events if e.key == campaign.event), None)
     if event is None:
-        report(("campaign", "event"), f"unknown event key {campaign.event!r}" + _suggest(
-            campaign.event, [e.key for e in library.events]))
+        if library.unknown("events", campaign.event):
+            report(("campaign", "event"), f"unknown event key {campaign.event!r}" + _suggest(
+                campaign.event, library.declared["events"] or ()))
         return
     occurrence = calendar.occurrence(event, campaign.year)
     content = CampaignContent(_display(library.root, file), spec, occurrence)
@@ -279,13 +293,12 @@ def _check_consent(library: Library) -> None:
     if library.partners_source is None:
         return
     report = _Reporter(library, library.partners_source)
-    campaign_keys = {c.key for c in library.campaigns}
     for index, partner in enumerate(library.partners):
         for campaign_key in partner.consent:
-            if campaign_key not in campaign_keys:
+            if library.unknown("campaigns", campaign_key):
                 report(("partners", index, "consent", campaign_key),
                        f"consent names unknown campaign {campaign_key!r}"
-                       + _suggest(campaign_key, sorted(campaign_keys)))
+                       + _suggest(campaign_key, library.declared["campaigns"] or ()))
 
 
 # ---- posts -------------------------------------------------------------------------------
@@ -314,10 +327,10 @@ def _check_post(
     zone: ZoneInfo,
 ) -> None:
     channel = next((c for c in library.channels if c.key == post.reporting_channel), None)
-    if channel is None:
+    if library.unknown("channels", post.reporting_channel):
         report((*path, "reporting_channel"),
                f"unknown reporting channel {post.reporting_channel!r}"
-               + _suggest(post.reporting_channel, [c.key for c in library.channels]))
+               + _suggest(post.reporting_channel, library.declared["channels"] or ()))
     _check_send_time(report, path, post, occurrence, zone)
     _check_audience(library, report, path, post)
     for variant_path, network, wording in _variants(path, post):
@@ -328,10 +341,10 @@ def _check_post(
                                  f"include {_channel_contact(channel)}")
         _check_hashtags(report, variant_path, composed)
     for partner_key in post.partner_variants:
-        if partner_key not in {p.key for p in library.partners}:
+        if library.unknown("partners", partner_key):
             report((*path, "partner_variants", partner_key),
                    f"unknown partner {partner_key!r}"
-                   + _suggest(partner_key, [p.key for p in library.partners]))
+                   + _suggest(partner_key, library.declared["partners"] or ()))
     for index, image in enumerate(post.images):
         if not (library.root / image.file).is_file():
             report((*path, "images", index, "file"), f"image file {image.file!r} not found")
@@ -363,11 +376,10 @@ def _check_send_time(
 def _check_audience(library: Library, report: _Reporter, path: PathKey, post: PostIn) -> None:
     if not isinstance(post.audience, list):
         return
-    accounts = {a.key for p in library.partners for a in p.accounts}
     for index, key in enumerate(post.audience):
-        if key not in accounts:
-            report((*path, "audience", index),
-                   f"unknown account {key!r}" + _suggest(key, sorted(accounts)))
+        if library.unknown("accounts", key):
+            report((*path, "audience", index), f"unknown account {key!r}"
+                   + _suggest(key, library.declared["accounts"] or ()))
 
 
 def _check_length(report: _Reporter, path: PathKey, network: str, composed: str) -> None:
@@ -415,6 +427,39 @@ def _camel_hint(tag: str) -> str:
 # ---- helpers -----------------------------------------------------------------------------
 
 
+def _raw_keys(located: Located | None, list_name: str) -> set[str] | None:
+    if located is None or not isinstance(located.data, dict):
+        return None
+    items = located.data.get(list_name)
+    if not isinstance(items, list):
+        return None
+    return {str(i["key"]) for i in items if isinstance(i, dict) and "key" in i}
+
+
+def _raw_account_keys(located: Located | None) -> set[str] | None:
+    if located is None or not isinstance(located.data, dict):
+        return None
+    partners = located.data.get("partners")
+    if not isinstance(partners, list):
+        return None
+    return {
+        str(account["key"])
+        for partner in partners if isinstance(partner, dict)
+        for account in partner.get("accounts") or [] if isinstance(account, dict) and "key" in account
+    }
+
+
+def _declare_campaign(library: Library, located: Located | None) -> None:
+    """Note the campaign key a file declares; a file too broken to say makes keys unknowable."""
+    declared = library.declared.get("campaigns")
+    campaign = located.data.get("campaign") if located and isinstance(located.data, dict) else None
+    if isinstance(campaign, dict) and "key" in campaign:
+        if declared is not None:
+            declared.add(str(campaign["key"]))
+    else:
+        library.declared["campaigns"] = None
+
+
 def _field(path: PathKey) -> str:
     out = ""
     for part in path:
@@ -431,7 +476,5 @@ def _display(root: Path, file: Path) -> str:
 
 
 def _suggest(value: str, options: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(value, list(options), n=1)
+    close = difflib.get_close_matches(value, sorted(options), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

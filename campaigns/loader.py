@@ -49,7 +49,7 @@ class LoadResult:
 
 
 def load_library(library: Library, *, session: Session, default_timezone: str) -> LoadResult:
-    """Upsert everything in `library` (which must have no errors) inside the caller's transaction."""
+    """Upsert everything in an error-free `library`, inside the caller's transaction."""
     if library.errors:
         raise ContentInvalid(library)
     result = LoadResult()
@@ -85,7 +85,9 @@ def _assign(row: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _withdraw_missing(session: Session, model: type[Any], keep: set[str], result: LoadResult) -> None:
+def _withdraw_missing(
+    session: Session, model: type[Any], keep: set[str], result: LoadResult
+) -> None:
     for row in session.scalars(select(model).where(model.withdrawn.is_(False))):
         if row.key not in keep:
             row.withdrawn = True
@@ -106,7 +108,9 @@ def _load_channels(library: Library, session: Session, result: LoadResult) -> No
                 url=channel.url, phone=channel.phone, description=channel.description)
 
 
-def _load_partners(library: Library, session: Session, result: LoadResult) -> dict[str, Organisation]:
+def _load_partners(
+    library: Library, session: Session, result: LoadResult
+) -> dict[str, Organisation]:
     organisations = {}
     account_keys = set()
     for partner in library.partners:

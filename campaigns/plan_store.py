@@ -70,7 +70,9 @@ def campaigns_to_plan(
     return list(session.scalars(query))
 
 
-def plan_and_store(campaign: Campaign, rules: Rules, *, session: Session, now: datetime) -> PlanResult:
+def plan_and_store(
+    campaign: Campaign, rules: Rules, *, session: Session, now: datetime
+) -> PlanResult:
     """Plan `campaign` and bring its stored deliveries in line, inside the caller's transaction."""
     accounts = _accounts(session)
     spec = campaign_spec(campaign, session=session)
@@ -123,7 +125,7 @@ def _accounts(session: Session) -> dict[str, tuple[AccountSpec, Account]]:
     query = (select(Account, Organisation).join(Account.organisation)
              .where(Account.withdrawn.is_(False)).order_by(Organisation.key, Account.key))
     found = {}
-    for account, organisation in session.execute(query).tuples():
+    for account, organisation in session.execute(query):
         spec = AccountSpec(account.key, organisation.key, account.network, account.handle,
                            organisation.is_lead, account.daily_cap)
         found[account.key] = (spec, account)
@@ -136,7 +138,7 @@ def _booked(session: Session, campaign: Campaign, zone: ZoneInfo) -> dict[tuple[
              .where(Delivery.campaign_id != campaign.id,
                     Delivery.status != DeliveryStatus.CANCELLED))
     booked: dict[tuple[str, date], int] = defaultdict(int)
-    for account_key, send_at in session.execute(query).tuples():
+    for account_key, send_at in session.execute(query):
         booked[(account_key, send_at.astimezone(zone).date())] += 1
     return booked
 

@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     daily_cap: int = Field(default=4, ge=1, description="Most posts per account per local day.")
     stagger_minutes: int = Field(default=10, ge=0, description="Gap between partners' posts.")
     near_duplicate_threshold: float = Field(
-        default=0.7, gt=0, le=1, description="Similarity at which two X texts count as near-identical."
+        default=0.7, gt=0, le=1,
+        description="Similarity at which two X texts count as near-identical.",
     )
 
     @field_validator("timezone")

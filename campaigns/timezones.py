@@ -34,7 +34,8 @@ def resolve_local(local: datetime, zone: ZoneInfo) -> tuple[datetime, str | None
         return local.replace(tzinfo=zone).astimezone(UTC), None
     first = local.replace(tzinfo=zone, fold=0)
     if kind is LocalTimeKind.FOLD:
-        note = f"{local:%Y-%m-%d %H:%M} happens twice in {zone.key}; used the first (before the clocks go back)"
+        note = (f"{local:%Y-%m-%d %H:%M} happens twice in {zone.key}; "
+                "used the first (before the clocks go back)")
         return first.astimezone(UTC), note
     second = local.replace(tzinfo=zone, fold=1)
     gap = (first.utcoffset() or timedelta()) - (second.utcoffset() or timedelta())

@@ -2,13 +2,13 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 20:19:28.262257
+Create Date: 2026-11-24 20:27:19.330803
 """
 
-from alembic import op
 import sqlalchemy as sa
-import campaigns.models
+from alembic import op
 
+import campaigns.models
 
 revision = '0001'
 down_revision = None
@@ -58,6 +58,7 @@ def upgrade() -> None:
     sa.Column('daily_cap', sa.Integer(), nullable=True),
     sa.Column('token_encrypted', sa.LargeBinary(), nullable=True),
     sa.Column('state', sa.String(length=30), nullable=False),
+    sa.Column('withdrawn', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_accounts_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
     sa.UniqueConstraint('key', name=op.f('uq_accounts_key'))
@@ -74,6 +75,7 @@ def upgrade() -> None:
     sa.Column('approved_by', sa.String(length=200), nullable=True),
     sa.Column('approved_at', campaigns.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('paused', sa.Boolean(), nullable=False),
+    sa.Column('withdrawn', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['event_key'], ['events.key'], name=op.f('fk_campaigns_event_key_events')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns')),
     sa.UniqueConstraint('key', name=op.f('uq_campaigns_key'))
@@ -98,6 +100,7 @@ def upgrade() -> None:
     sa.Column('link', sa.String(length=500), nullable=True),
     sa.Column('reporting_channel_key', sa.String(length=100), nullable=False),
     sa.Column('images', sa.JSON(), nullable=False),
+    sa.Column('withdrawn', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_posts_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['reporting_channel_key'], ['reporting_channels.key'], name=op.f('fk_posts_reporting_channel_key_reporting_channels')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_posts')),

@@ -1,0 +1,212 @@
+"""Content validation: every problem in a directory, each naming its file, line and field."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from campaigns.content import Problem, read_library
+
+CAMPAIGN = "campaigns/nhcaw-2026.yaml"
+
+
+def problems(content_dir: Path, severity: str = "error") -> list[Problem]:
+    library = read_library(content_dir)
+    return [p for p in library.problems if p.severity == severity]
+
+
+def edit(content_dir: Path, relative: str, old: str, new: str, count: int = 1) -> int:
+    """Replace text in a content file; returns the 1-based line of the first replacement."""
+    file = content_dir / relative
+    body = file.read_text()
+    assert old in body, f"{old!r} not in {relative}"
+    line = body[: body.index(old)].count("\n") + 1
+    file.write_text(body.replace(old, new, count))
+    return line
+
+
+def only(found: list[Problem]) -> Problem:
+    assert len(found) == 1, "\n".join(map(str, found))
+    return found[0]
+
+
+def test_shipped_content_has_no_errors() -> None:
+    library = read_library(Path(__file__).parents[2] / "content")
+    assert library.errors == []
+    assert len(library.campaigns) >= 5
+    assert any(c.key == "nhcaw-2026" for c in library.campaigns)
+
+
+def test_shipped_content_follows_accessibility_guidance() -> None:
+    library = read_library(Path(__file__).parents[2] / "content")
+    assert library.warnings == []
+
+
+def test_invalid_yaml_names_the_file_and_line(content_dir: Path) -> None:
+    line = edit(content_dir, CAMPAIGN, "  - key: countdown\n", "  - key: [countdown\n")
+    problem = only(problems(content_dir))
+    assert problem.file.endswith(CAMPAIGN)
+    assert "invalid YAML" in problem.message
+    assert abs(problem.line - line) <= 2
+
+
+def test_unknown_event_key_is_reported_with_a_suggestion(content_dir: Path) -> None:
+    line = edit(content_dir, CAMPAIGN, "event: national-hate-crime-awareness-week",
+                "event: national-hate-crime-awarness-week")
+    problem = only(problems(content_dir))
+    assert (problem.line, problem.field) == (line, "campaign.event")
+    assert "unknown event key" in problem.message
+    assert "national-hate-crime-awareness-week" in problem.message
+
+
+def test_text_too_long_names_the_network_and_measured_length(content_dir: Path) -> None:
+    line = edit(content_dir, CAMPAIGN, "        Next week is National Hate Crime Awareness Week. "
+                "If someone targets you because of\n",
+                "        " + "Far too long. " * 30 + "\n")
+    problem = only(problems(content_dir))
+    assert problem.field == "posts[0].variants.x"
+    assert problem.line == line - 1
+    assert re.search(r"\d{3} of 280", problem.message)
+
+
+def test_missing_alt_text_is_an_error(content_dir: Path) -> None:
+    body = (content_dir / CAMPAIGN).read_text()
+    start = body.index("        alt: >-")
+    end = body.index("    variants:", start)
+    (content_dir / CAMPAIGN).write_text(body[:start] + "        alt: ''\n" + body[end:])
+    problem = only(problems(content_dir))
+    assert problem.field == "posts[1].images[0].alt"
+    assert "alt text" in problem.message
+
+
+def test_post_without_its_reporting_channel_in_the_text_is_an_error(content_dir: Path) -> None:
+    edit(content_dir, CAMPAIGN, "0800 138 1625. Talk it through", "the helpline. Talk it through")
+    problem = only(problems(content_dir))
+    assert problem.field == "posts[2].variants.x"
+    assert "does not point to its reporting channel Stop Hate UK" in problem.message
+
+
+def test_unknown_reporting_channel_is_an_error(content_dir: Path) -> None:
+    edit(content_dir, CAMPAIGN, "reporting_channel: true-vision", "reporting_channel: truevision")
+    found = problems(content_dir)
+    assert found[0].field == "posts[0].reporting_channel"
+    assert "unknown reporting channel 'truevision'" in found[0].message
+
+
+def test_unknown_partner_in_partner_variants_is_an_error(content_dir: Path) -> None:
+    line = edit(content_dir, CAMPAIGN, "      north-yorkshire-police:\n",
+                "      north-yorks-police:\n")
+    problem = only(problems(content_dir))
+    assert (problem.line, problem.field) == (line, "posts[1].partner_variants.north-yorks-police")
+    assert "unknown partner" in problem.message
+
+
+def test_unknown_account_in_audience_is_an_error(content_dir: Path) -> None:
+    edit(content_dir, CAMPAIGN, "    audience: lead\n", "    audience: [lead-x, police-twitter]\n")
+    problem = only(problems(content_dir))
+    assert problem.field == "posts[0].audience[1]"
+    assert "unknown account 'police-twitter'" in problem.message
+
+
+def test_consent_for_an_unknown_campaign_is_an_error(content_dir: Path) -> None:
+    line = edit(content_dir, "partners.yaml", "      nhcaw-2026: accounts\n",
+                "      nhcaw-2062: accounts\n")
+    problem = only(problems(content_dir))
+    assert problem.file.endswith("partners.yaml")
+    assert (problem.line, problem.field) == (line, "partners[1].consent.nhcaw-2062")
+
+
+def test_local_time_skipped_by_the_clocks_going_forward_is_an_error(content_dir: Path) -> None:
+    campaign = (content_dir / CAMPAIGN).read_text()
+    spring = (campaign.replace("key: nhcaw-2026", "key: spring-2026")
+              .replace("event: national-hate-crime-awareness-week",
+                       "event: trans-day-of-visibility")
+              .replace('send: {days_before: 7, at: "10:00"}',
+                       'send: {days_before: 2, at: "01:30"}'))
+    (content_dir / "campaigns" / "spring.yaml").write_text(spring)
+    found = [p for p in problems(content_dir) if p.file.endswith("spring.yaml")]
+    problem = only(found)
+    assert problem.field == "posts[0].send.at"
+    assert "does not exist" in problem.message
+    assert "Sunday 29 March 2026 01:30" in problem.message
+
+
+def test_local_time_repeated_by_the_clocks_going_back_is_an_error(content_dir: Path) -> None:
+    # NHCAW 2026 ends on Saturday 17 October; the clocks go back on Sunday 25 October.
+    edit(content_dir, CAMPAIGN, 'send: {days_after: 0, at: "16:00"}',
+         'send: {days_after: 8, at: "01:15"}')
+    problem = only(problems(content_dir))
+    assert problem.field == "posts[4].send.at"
+    assert "happens twice" in problem.message
+
+
+def test_every_error_in_the_directory_is_reported_in_one_run(content_dir: Path) -> None:
+    edit(content_dir, CAMPAIGN, "event: national-hate-crime-awareness-week", "event: nope")
+    edit(content_dir, "campaigns/refugee-week-2027.yaml", "reporting_channel: stop-hate-uk",
+         "reporting_channel: nobody")
+    edit(content_dir, "partners.yaml", "    kind: police", "    kind: army")
+    files = {p.file.rsplit("/", 1)[-1] for p in problems(content_dir)}
+    assert files == {"nhcaw-2026.yaml", "refugee-week-2027.yaml", "partners.yaml"}
+
+
+def test_misspelt_field_is_an_unknown_field_error(content_dir: Path) -> None:
+    line = edit(content_dir, CAMPAIGN, "    audience: lead\n", "    audiense: lead\n")
+    problem = only(problems(content_dir))
+    assert (problem.line, problem.field) == (line, "posts[0].audiense")
+    assert "unknown field" in problem.message
+
+
+def test_send_needs_exactly_one_anchor(content_dir: Path) -> None:
+    edit(content_dir, CAMPAIGN, 'send: {days_before: 7, at: "10:00"}',
+         'send: {days_before: 7, day: 2, at: "10:00"}')
+    problem = only(problems(content_dir))
+    assert problem.field == "posts[0].send"
+    assert "exactly one of day, days_before or days_after" in problem.message
+
+
+def test_unquoted_clock_time_is_read_as_a_time(content_dir: Path) -> None:
+    edit(content_dir, CAMPAIGN, 'at: "10:00"', "at: 10:00")
+    assert problems(content_dir) == []
+
+
+def test_lower_case_long_hashtag_is_a_warning_not_an_error(content_dir: Path) -> None:
+    edit(content_dir, CAMPAIGN, "#NHCAW #YorkStandsTogether", "#NHCAW #yorkstandstogether")
+    assert problems(content_dir) == []
+    warning = only(problems(content_dir, "warning"))
+    assert "#yorkstandstogether is all lower case" in warning.message
+    assert "CamelCase" in warning.message
+
+
+def test_more_than_two_hashtags_is_a_warning(content_dir: Path) -> None:
+    edit(content_dir, CAMPAIGN, "#NHCAW #YorkStandsTogether", "#NHCAW #YorkStandsTogether #York")
+    warning = only(problems(content_dir, "warning"))
+    assert warning.field == "posts[1].variants.x"
+    assert "3 hashtags" in warning.message
+
+
+def test_duplicate_post_key_is_an_error(content_dir: Path) -> None:
+    edit(content_dir, CAMPAIGN, "  - key: thank-you", "  - key: countdown")
+    problem = only(problems(content_dir))
+    assert "post key 'countdown' is used twice" in problem.message
+
+
+def test_missing_image_file_is_an_error(content_dir: Path) -> None:
+    (content_dir / "images" / "nhcaw-2026-partners.png").unlink()
+    problem = only(problems(content_dir))
+    assert problem.field == "posts[1].images[0].file"
+
+
+def test_problem_reads_as_file_line_field_message() -> None:
+    problem = Problem("content/x.yaml", 12, "posts[0].variants.x", "too long")
+    assert str(problem) == "content/x.yaml:12: posts[0].variants.x: too long"
+    warning = Problem("content/x.yaml", 3, "f", "hmm", "warning")
+    assert str(warning) == "content/x.yaml:3: warning: f: hmm"
+
+
+@pytest.mark.parametrize("missing", ["events.yaml", "partners.yaml", "reporting-channels.yaml"])
+def test_missing_required_file_is_reported(content_dir: Path, missing: str) -> None:
+    (content_dir / missing).unlink()
+    assert any(p.file.endswith(missing) and p.message == "file missing"
+               for p in problems(content_dir))
