@@ -442,11 +442,11 @@ def _raw_account_keys(located: Located | None) -> set[str] | None:
     partners = located.data.get("partners")
     if not isinstance(partners, list):
         return None
-    return {
-        str(account["key"])
-        for partner in partners if isinstance(partner, dict)
-        for account in partner.get("accounts") or [] if isinstance(account, dict) and "key" in account
-    }
+    accounts = [
+        account for partner in partners if isinstance(partner, dict)
+        for account in partner.get("accounts") or []
+    ]
+    return {str(a["key"]) for a in accounts if isinstance(a, dict) and "key" in a}
 
 
 def _declare_campaign(library: Library, located: Located | None) -> None:

@@ -193,18 +193,18 @@ def _load_variants(post: Post, post_in: PostIn, result: LoadResult) -> None:
         for network, wording in by_network.items():
             wanted[(network, partner_key)] = wording
     current = {(v.network, v.organisation_key): v for v in post.variants}
-    for pair, variant in current.items():
+    for pair, old in current.items():
         if pair not in wanted:
-            post.variants.remove(variant)
+            post.variants.remove(old)
             result.withdrawn["variants"] += 1
     for (network, organisation_key), wording in wanted.items():
-        variant = current.get((network, organisation_key))
-        if variant is None:
+        found = current.get((network, organisation_key))
+        if found is None:
             post.variants.append(
                 Variant(network=network, organisation_key=organisation_key, text=wording))
             result.created["variants"] += 1
-        elif variant.text != wording:
-            variant.text = wording
+        elif found.text != wording:
+            found.text = wording
             result.updated["variants"] += 1
 
 

@@ -147,6 +147,7 @@ class Campaign(Base):
     paused: Mapped[bool] = mapped_column(default=False)
     withdrawn: Mapped[bool] = mapped_column(default=False)
 
+    event: Mapped[Event] = relationship()
     posts: Mapped[list[Post]] = relationship(back_populates="campaign", order_by="Post.key")
     consents: Mapped[list[Consent]] = relationship(back_populates="campaign")
 
@@ -185,6 +186,7 @@ class Post(Base):
     withdrawn: Mapped[bool] = mapped_column(default=False)
 
     campaign: Mapped[Campaign] = relationship(back_populates="posts")
+    reporting_channel: Mapped[ReportingChannel] = relationship()
     variants: Mapped[list[Variant]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="Variant.id"
     )

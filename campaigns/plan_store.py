@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from campaigns import calendar
@@ -39,6 +39,8 @@ from campaigns.planning import (
 from campaigns.schema import PostIn
 
 ACTOR = "planner"
+#: How far past a campaign's last post the daily cap looks for other campaigns' posts.
+BOOKING_HORIZON = timedelta(days=60)
 UNPLANNED = "no longer in the plan (consent withdrawn, or the post, variant or account removed)"
 
 
@@ -76,8 +78,8 @@ def plan_and_store(
     """Plan `campaign` and bring its stored deliveries in line, inside the caller's transaction."""
     accounts = _accounts(session)
     spec = campaign_spec(campaign, session=session)
-    plan = plan_campaign(spec, [a for a, _ in accounts.values()], rules,
-                         booked=_booked(session, campaign, ZoneInfo(campaign.timezone)))
+    booked = _booked(session, campaign, spec, ZoneInfo(campaign.timezone))
+    plan = plan_campaign(spec, [a for a, _ in accounts.values()], rules, booked=booked)
     result = PlanResult(campaign.key, refusals=plan.refusals)
     if not plan.ok:
         return result
@@ -132,11 +134,19 @@ def _accounts(session: Session) -> dict[str, tuple[AccountSpec, Account]]:
     return found
 
 
-def _booked(session: Session, campaign: Campaign, zone: ZoneInfo) -> dict[tuple[str, date], int]:
-    """Deliveries other campaigns already put on each account's local days."""
+def _booked(
+    session: Session, campaign: Campaign, spec: CampaignSpec, zone: ZoneInfo
+) -> dict[tuple[str, date], int]:
+    """Deliveries other campaigns already put on each account's local days near this one's."""
+    if not spec.posts:
+        return {}
+    times = [p.local_time for p in spec.posts]
+    start = min(times).replace(tzinfo=zone) - timedelta(days=1)
+    end = max(times).replace(tzinfo=zone) + BOOKING_HORIZON
     query = (select(Account.key, Delivery.send_at).join(Delivery.account)
              .where(Delivery.campaign_id != campaign.id,
-                    Delivery.status != DeliveryStatus.CANCELLED))
+                    Delivery.status != DeliveryStatus.CANCELLED,
+                    Delivery.send_at >= start, Delivery.send_at < end))
     booked: dict[tuple[str, date], int] = defaultdict(int)
     for account_key, send_at in session.execute(query):
         booked[(account_key, send_at.astimezone(zone).date())] += 1
@@ -158,16 +168,19 @@ def _reconcile(
         for d in session.scalars(select(Delivery).where(Delivery.campaign_id == campaign.id))
     }
     seen = set()
+    new_rows = []
     for item in planned:
         post, account = posts[item.post_key], accounts[item.account_key][1]
         seen.add((post.id, account.id))
         result.notes.extend(f"{item.post_key} @ {item.account_key}: {n}" for n in item.notes)
         delivery = existing.get((post.id, account.id))
         if delivery is None:
-            session.add(_new_delivery(campaign, post, account, item, now))
-            result.created += 1
+            new_rows.append(_new_delivery(campaign, post, account, item, now))
         else:
             _update(delivery, item, result, session=session, now=now)
+    if new_rows:
+        session.execute(insert(Delivery), new_rows)
+        result.created += len(new_rows)
     for pair, delivery in existing.items():
         if pair not in seen and delivery.status in REPLANNABLE:
             change_status(delivery, DeliveryStatus.CANCELLED, session=session, actor=ACTOR,
@@ -177,14 +190,14 @@ def _reconcile(
 
 def _new_delivery(
     campaign: Campaign, post: Post, account: Account, item: PlannedDelivery, now: datetime
-) -> Delivery:
-    return Delivery(
-        campaign_id=campaign.id, post_id=post.id, account_id=account.id, network=item.network,
-        text=item.text, send_at=item.send_at, local_time=item.local_time,
-        status=DeliveryStatus.DRAFT, status_reason="planned; waiting for sign-off",
-        plan_notes="\n".join(item.notes), content_hash=item.content_hash,
-        created_at=now, updated_at=now,
-    )
+) -> dict[str, object]:
+    return {
+        "campaign_id": campaign.id, "post_id": post.id, "account_id": account.id,
+        "network": item.network, "text": item.text, "send_at": item.send_at,
+        "local_time": item.local_time, "status": DeliveryStatus.DRAFT,
+        "status_reason": "planned; waiting for sign-off", "plan_notes": "\n".join(item.notes),
+        "content_hash": item.content_hash, "created_at": now, "updated_at": now,
+    }
 
 
 def _update(

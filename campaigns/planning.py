@@ -10,8 +10,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from datetime import date, datetime, time, timedelta
+from difflib import SequenceMatcher
 from itertools import combinations
 from zoneinfo import ZoneInfo
 
@@ -229,14 +229,17 @@ def words(text: str) -> tuple[str, ...]:
 def similarity(a: tuple[str, ...], b: tuple[str, ...], floor: float = 0.0) -> float:
     """How alike two word sequences are, 0 to 1 (difflib's ratio over words).
 
-    Below `floor` the cheap upper bounds answer 0 without the full comparison.
+    Below `floor` a cheap upper bound answers 0 without the full comparison: the words two
+    texts can match are at most their shared distinct words plus the fewer repeats of either.
     """
     if a == b:
         return 1.0
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+    total = len(a) + len(b)
+    distinct_a, distinct_b = frozenset(a), frozenset(b)
+    repeats = min(len(a) - len(distinct_a), len(b) - len(distinct_b))
+    if 2 * (len(distinct_a & distinct_b) + repeats) < floor * total:
         return 0.0
-    return matcher.ratio()
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
 def _duplicates(

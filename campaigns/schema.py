@@ -6,7 +6,14 @@ import re
 from datetime import time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Network = Literal["x", "mastodon", "bluesky"]
 ConsentMode = Literal["accounts", "share-kit", "declined"]
