@@ -214,3 +214,19 @@ def test_similarity_floor_skips_clearly_different_texts_without_changing_close_o
 def test_planning_is_deterministic() -> None:
     spec = campaign(post(), post(key="later", when=datetime(2026, 10, 12, 12)))
     assert plan_campaign(spec, ACCOUNTS, Rules()) == plan_campaign(spec, ACCOUNTS, Rules())
+
+
+def test_similarity_bound_never_hides_a_near_identical_pair() -> None:
+    import random
+    from difflib import SequenceMatcher
+
+    rng = random.Random(7)
+    vocabulary = "hate crime report it online call help now york we you".split()
+    for _ in range(2000):
+        a = tuple(rng.choice(vocabulary) for _ in range(rng.randint(1, 12)))
+        b = tuple(rng.choice(vocabulary) for _ in range(rng.randint(1, 12)))
+        exact = SequenceMatcher(None, a, b, autojunk=False).ratio()
+        bounded = similarity(a, b, floor=0.7)
+        assert bounded == (exact if exact >= 0.7 else bounded)
+        if bounded == 0.0:
+            assert exact < 0.7
