@@ -205,11 +205,8 @@ def _read_channels(library: Library) -> None:
     parsed = _parse(ChannelsFile, located, report)
     if parsed is None:
         return
-    seen: set[str] = set()
-    for index, channel in enumerate(parsed.channels):
-        if channel.key in seen:
-            report(("channels", index, "key"), f"channel key {channel.key!r} is used twice")
-        seen.add(channel.key)
+    _report_repeats(report, "channel",
+                    ((("channels", i), c.key) for i, c in enumerate(parsed.channels)))
     library.channels = list(parsed.channels)
 
 
@@ -223,17 +220,11 @@ def _read_partners(library: Library) -> None:
     parsed = _parse(PartnersFile, located, report)
     if parsed is None:
         return
-    partner_keys: set[str] = set()
-    account_keys: set[str] = set()
-    for index, partner in enumerate(parsed.partners):
-        if partner.key in partner_keys:
-            report(("partners", index, "key"), f"partner key {partner.key!r} is used twice")
-        partner_keys.add(partner.key)
-        for a_index, account in enumerate(partner.accounts):
-            if account.key in account_keys:
-                path: PathKey = ("partners", index, "accounts", a_index, "key")
-                report(path, f"account key {account.key!r} is used twice")
-            account_keys.add(account.key)
+    _report_repeats(report, "partner",
+                    ((("partners", i), p.key) for i, p in enumerate(parsed.partners)))
+    _report_repeats(report, "account", (
+        (("partners", i, "accounts", j), a.key)
+        for i, p in enumerate(parsed.partners) for j, a in enumerate(p.accounts)))
     leads = [p for p in parsed.partners if p.lead]
     if len(leads) != 1:
         report(("partners",), f"exactly one partner must be the lead (found {len(leads)})")
@@ -267,16 +258,18 @@ def _read_campaign(library: Library, file: Path, default_timezone: str) -> None:
     content = CampaignContent(_display(library.root, file), spec, occurrence)
     for index, post in enumerate(spec.posts):
         _check_post(library, report, ("posts", index), post, occurrence, zone)
-    _check_post_keys(spec, report)
+    _report_repeats(report, "post", ((("posts", i), p.key) for i, p in enumerate(spec.posts)))
     library.campaigns.append(content)
 
 
-def _check_post_keys(spec: CampaignFile, report: _Reporter) -> None:
+def _report_repeats(
+    report: _Reporter, kind: str, keyed: Iterable[tuple[PathKey, str]]
+) -> None:
     seen: set[str] = set()
-    for index, post in enumerate(spec.posts):
-        if post.key in seen:
-            report(("posts", index, "key"), f"post key {post.key!r} is used twice")
-        seen.add(post.key)
+    for path, key in keyed:
+        if key in seen:
+            report((*path, "key"), f"{kind} key {key!r} is used twice")
+        seen.add(key)
 
 
 def _check_campaign_keys(library: Library) -> None:
