@@ -23,6 +23,7 @@ from campaigns.loader import load_library
 from campaigns.models import Delivery, DeliveryStatus
 from campaigns.plan_store import PlanResult, campaigns_to_plan, occurrence_of, plan_and_store
 from campaigns.planning import Rules
+from campaigns.secrets import Vault, vault_from_settings
 from campaigns.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -47,6 +48,12 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+
+    def vault(self) -> Vault:
+        """The token vault; fails with a clear message when no key is configured."""
+        key = self.settings.secret_key
+        return vault_from_settings(key.get_secret_value() if key else None,
+                                   demo=self.settings.demo)
 
 
 @contextmanager
@@ -301,6 +308,11 @@ def _table(rows: list[dict[str, object]]) -> str:
     lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
     lines += ["  ".join(r[c].ljust(widths[c]) for c in columns) for r in shown]
     return "\n".join(line.rstrip() for line in lines)
+
+
+# ---- commands defined in other modules ------------------------------------------------------
+# Each line below registers one command group; keep them in this block.
+# (registrations go here)
 
 
 def main() -> None:

@@ -122,9 +122,18 @@ class Account(Base):
     network: Mapped[str] = mapped_column(String(20))
     handle: Mapped[str] = mapped_column(String(200))
     daily_cap: Mapped[int | None] = mapped_column(Integer)
-    #: Encrypted with Fernet (see the publishing issue); never logged or rendered.
+    #: Credentials as Fernet-encrypted JSON (campaigns.secrets); never logged or rendered.
     token_encrypted: Mapped[bytes | None] = mapped_column()
+    #: not-connected, connected or needs-reconnect
     state: Mapped[str] = mapped_column(String(30), default="not-connected")
+    remote_user_id: Mapped[str | None] = mapped_column(String(100))
+    #: Connected to the project's sandbox, not the real network: its data is labelled so.
+    is_sandbox: Mapped[bool] = mapped_column(default=False)
+    #: No claims for this account before this moment (a 429's reset, or a server error).
+    backoff_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rate_remaining: Mapped[int | None] = mapped_column(Integer)
+    rate_reset: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="")
     #: No longer in the content files; kept for the history of what it sent.
     withdrawn: Mapped[bool] = mapped_column(default=False)
 
@@ -137,7 +146,8 @@ class Campaign(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    event_key: Mapped[str] = mapped_column(ForeignKey("events.key"))
+    #: None for one-off posts imported in bulk.
+    event_key: Mapped[str | None] = mapped_column(ForeignKey("events.key"))
     year: Mapped[int]
     timezone: Mapped[str] = mapped_column(String(64))
     author: Mapped[str] = mapped_column(String(200))
@@ -147,7 +157,7 @@ class Campaign(Base):
     paused: Mapped[bool] = mapped_column(default=False)
     withdrawn: Mapped[bool] = mapped_column(default=False)
 
-    event: Mapped[Event] = relationship()
+    event: Mapped[Event | None] = relationship()
     posts: Mapped[list[Post]] = relationship(back_populates="campaign", order_by="Post.key")
     consents: Mapped[list[Consent]] = relationship(back_populates="campaign")
 
@@ -234,6 +244,14 @@ class Delivery(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     approved_by: Mapped[str | None] = mapped_column(String(200))
     remote_id: Mapped[str | None] = mapped_column(String(100))
+    #: The worker holding the claim and until when; a lapsed lease means the worker died.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: A retry that is safe (nothing was sent) waits until this moment.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -256,3 +274,42 @@ class AuditEntry(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
     delivery: Mapped[Delivery | None] = relationship()
+
+
+class Alert(Base):
+    """One alert per incident (not per retry): the incident key is unique."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_key: Mapped[str] = mapped_column(String(200), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(30))
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    email_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    webhook_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Control(Base):
+    """Switches that every worker reads, such as the partnership-wide pause."""
+
+    __tablename__ = "controls"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class WorkerHeartbeat(Base):
+    __tablename__ = "workers"
+
+    worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

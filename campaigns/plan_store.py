@@ -64,7 +64,8 @@ class PlanResult:
 def campaigns_to_plan(
     *, session: Session, campaign_key: str | None = None, year: int | None = None
 ) -> list[Campaign]:
-    query = select(Campaign).order_by(Campaign.year, Campaign.key)
+    query = (select(Campaign).where(Campaign.event_key.is_not(None))
+             .order_by(Campaign.year, Campaign.key))
     if campaign_key is not None:
         query = query.where(Campaign.key == campaign_key)
     if year is not None:

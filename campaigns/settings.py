@@ -33,6 +33,39 @@ class Settings(BaseSettings):
         description="Similarity at which two X texts count as near-identical.",
     )
 
+    demo: bool = Field(
+        default=False,
+        description="Demo mode: sandbox networks, and a generated secret key under var/.",
+    )
+    x_api_url: str = Field(
+        default="https://api.twitter.com",
+        description="Base URL of the X API; the sandbox's URL in the demo and the tests.",
+    )
+    x_consumer_key: str | None = Field(default=None, description="X app key (OAuth 1.0a).")
+    x_consumer_secret: SecretStr | None = Field(default=None, description="X app secret.")
+    x_client_id: str | None = Field(default=None, description="X OAuth 2.0 client id.")
+    x_client_secret: SecretStr | None = Field(default=None, description="X OAuth 2.0 secret.")
+    x_redirect_uri: str = Field(
+        default="http://127.0.0.1:8765/callback", description="OAuth 2.0 redirect URI."
+    )
+    http_timeout: float = Field(default=10.0, gt=0, description="Seconds per network request.")
+    lease_seconds: int = Field(
+        default=120, ge=10, description="How long a claim lasts; must exceed any request."
+    )
+    missed_grace_minutes: int = Field(
+        default=30, ge=0, description="How late a post may still go out after downtime."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for alerts.")
+    smtp_port: int = Field(default=25, description="SMTP port.")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    alert_from: str = Field(default="chorus@localhost", description="Sender of alert e-mails.")
+    alert_to: list[str] = Field(default=[], description="Recipients of alert e-mails.")
+    alert_webhook_url: str | None = Field(
+        default=None, description="Incoming webhook (Teams, Slack) for alerts."
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
