@@ -72,7 +72,8 @@ def vault_from_settings(secret_key: str | None, *, demo: bool) -> Vault:
     if not demo:
         raise SecretKeyMissing(
             "set CHORUS_SECRET_KEY to a Fernet key to store access tokens; make one with: "
-            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            "python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
         )
     if not DEMO_KEY_FILE.exists():
         DEMO_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)

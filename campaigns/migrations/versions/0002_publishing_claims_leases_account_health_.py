@@ -5,10 +5,10 @@ Revises: 0001
 Create Date: 2026-11-24 20:36:17.732546
 """
 
-from alembic import op
 import sqlalchemy as sa
-import campaigns.models  # noqa: F401  (custom column types)
+from alembic import op
 
+import campaigns.models
 
 revision = '0002'
 down_revision = '0001'
