@@ -88,7 +88,10 @@ def _assign(row: Any, values: dict[str, Any]) -> bool:
 def _withdraw_missing(
     session: Session, model: type[Any], keep: set[str], result: LoadResult
 ) -> None:
-    for row in session.scalars(select(model).where(model.withdrawn.is_(False))):
+    query = select(model).where(model.withdrawn.is_(False))
+    if model is Campaign:
+        query = query.where(Campaign.event_key.is_not(None))  # bulk imports are not content
+    for row in session.scalars(query):
         if row.key not in keep:
             row.withdrawn = True
             result.withdrawn[model.__tablename__] += 1

@@ -189,7 +189,7 @@ class Post(Base):
     #: When to send, relative to the event: {"anchor": "start"|"end", "days": int, "time": "HH:MM"}.
     send: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: "lead" (the partnership's accounts only) or "all" (lead and consenting partners).
-    audience: Mapped[str] = mapped_column(String(20), default="all")
+    audience: Mapped[str] = mapped_column(Text, default="all")
     link: Mapped[str | None] = mapped_column(String(500))
     reporting_channel_key: Mapped[str] = mapped_column(ForeignKey("reporting_channels.key"))
     images: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)

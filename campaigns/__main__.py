@@ -1,0 +1,5 @@
+"""`python -m campaigns` is the `chorus` command."""
+
+from campaigns.cli import main
+
+main()

@@ -1,0 +1,20 @@
+"""The publishers this installation can use, built from settings at the edge."""
+
+from __future__ import annotations
+
+from campaigns.settings import Settings
+from scheduler.publishers.base import Publisher
+
+
+def build_publishers(settings: Settings) -> dict[str, Publisher]:
+    from scheduler.publishers.x import XPublisher
+
+    secret = settings.x_consumer_secret
+    return {
+        "x": XPublisher(
+            api_url=settings.x_api_url,
+            timeout=settings.http_timeout,
+            consumer_key=settings.x_consumer_key,
+            consumer_secret=secret.get_secret_value() if secret else None,
+        ),
+    }

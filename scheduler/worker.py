@@ -1,0 +1,167 @@
+"""`chorus run`: the worker process. APScheduler 3.x times the sends; the database decides.
+
+Every few hundred milliseconds the worker looks for deliveries coming due and gives each a
+one-off job at its exact time. Jobs are module-level functions referenced by name, with ids
+as their only arguments, in an in-memory job store: the database, not APScheduler, is what
+several workers share, and a claim there decides which one sends.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.control import is_paused
+from campaigns.models import WorkerHeartbeat
+from campaigns.settings import Settings
+from scheduler import alerts
+from scheduler.dispatch import Dispatcher
+
+log = logging.getLogger("chorus.worker")
+
+#: How far ahead the sync job looks for deliveries to give a timed job.
+HORIZON = timedelta(seconds=5)
+SYNC_SECONDS = 0.5
+HOUSEKEEPING_SECONDS = 5
+
+_current: Worker | None = None
+
+
+def current() -> Worker:
+    if _current is None:
+        raise RuntimeError("no worker is running in this process")
+    return _current
+
+
+# ---- jobs: importable by reference, arguments are ids ---------------------------------------
+
+
+def deliver_job(delivery_id: int) -> None:
+    current().dispatcher.deliver(delivery_id)
+
+
+def reconcile_job(delivery_id: int) -> None:
+    current().dispatcher.reconcile_stale(delivery_id)
+
+
+def sync_job() -> None:
+    current().sync()
+
+
+def housekeeping_job() -> None:
+    current().housekeeping()
+
+
+class Worker:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        sessions: sessionmaker[Session],
+        *,
+        clock: Callable[[], datetime],
+        send_alerts: Callable[[Session, datetime], int] | None = None,
+        threads: int = 16,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.sessions = sessions
+        self.clock = clock
+        self.send_alerts = send_alerts
+        self.scheduler = BlockingScheduler(
+            executors={"default": ThreadPoolExecutor(threads)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone="UTC",
+        )
+        self._queued: dict[int, datetime] = {}
+        self._lock = threading.Lock()
+        self.started_at = clock()
+
+    @property
+    def worker_id(self) -> str:
+        return self.dispatcher.config.worker_id
+
+    def sync(self) -> None:
+        """Promote approved posts, and give every delivery coming due a job at its time."""
+        now = self.clock()
+        with self.sessions() as session:
+            paused = is_paused(session=session)
+        self.dispatcher.promote(now, paused=paused)
+        if paused:
+            return
+        for delivery_id, when in self.dispatcher.due_soon(now, HORIZON):
+            self._queue(delivery_id, when, now)
+        for delivery_id in self.dispatcher.stale(now):
+            self.scheduler.add_job(reconcile_job, args=[delivery_id], id=f"reconcile-{delivery_id}",
+                                   replace_existing=True, trigger="date", run_date=now)
+
+    def _queue(self, delivery_id: int, when: datetime, now: datetime) -> None:
+        with self._lock:
+            if self._queued.get(delivery_id) == when and when > now:
+                return
+            self._queued[delivery_id] = when
+        self.scheduler.add_job(deliver_job, args=[delivery_id], id=f"deliver-{delivery_id}",
+                               replace_existing=True, trigger="date",
+                               run_date=max(when, now))
+
+    def housekeeping(self) -> None:
+        now = self.clock()
+        self.dispatcher.mark_missed(now)
+        self._heartbeat(now)
+        with self._lock:
+            self._queued = {k: v for k, v in self._queued.items() if v > now - HORIZON}
+        if self.send_alerts is not None:
+            with self.sessions() as session, session.begin():
+                self.send_alerts(session, now)
+
+    def _heartbeat(self, now: datetime) -> None:
+        with self.sessions() as session, session.begin():
+            row = session.scalars(select(WorkerHeartbeat).where(
+                WorkerHeartbeat.worker_id == self.worker_id)).one_or_none()
+            if row is None:
+                session.add(WorkerHeartbeat(worker_id=self.worker_id, host=socket.gethostname(),
+                                            pid=os.getpid(), started_at=self.started_at,
+                                            seen_at=now))
+            else:
+                row.seen_at, row.pid = now, os.getpid()
+
+    def run(self) -> None:
+        """Run until SIGINT or SIGTERM; in-flight sends finish and are recorded first."""
+        global _current
+        _current = self
+        self.scheduler.add_job(sync_job, "interval", seconds=SYNC_SECONDS, id="sync",
+                               replace_existing=True, next_run_time=self.clock())
+        self.scheduler.add_job(housekeeping_job, "interval", seconds=HOUSEKEEPING_SECONDS,
+                               id="housekeeping", replace_existing=True,
+                               next_run_time=self.clock())
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._stop)
+        log.info("worker %s started", self.worker_id)
+        try:
+            self.scheduler.start()
+        finally:
+            _current = None
+            log.info("worker %s stopped", self.worker_id)
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("worker %s: signal %s, finishing in-flight sends", self.worker_id, signum)
+        threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}).start()
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def alerts_sender(settings: Settings) -> Callable[[Session, datetime], int]:
+    def send(session: Session, now: datetime) -> int:
+        return alerts.send_pending_alerts(session=session, settings=settings, now=now)
+    return send
