@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +20,8 @@ from campaigns import calendar, db
 from campaigns.approval import ApprovalError, approve_campaign
 from campaigns.clock import utcnow
 from campaigns.content import EVENTS_FILE, Library, read_library
-from campaigns.deliveries import list_deliveries
+from campaigns.control import ControlError, pause, resume
+from campaigns.deliveries import ResolveError, list_deliveries, resolve_unconfirmed
 from campaigns.loader import load_library
 from campaigns.models import Delivery, DeliveryStatus
 from campaigns.plan_store import PlanResult, campaigns_to_plan, occurrence_of, plan_and_store
@@ -67,6 +70,13 @@ def runtime(migrate: bool = True) -> Iterator[Runtime]:
         yield Runtime(settings, engine, db.session_factory(engine))
     finally:
         engine.dispose()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown user"
 
 
 def fail(message: str) -> typer.Exit:
@@ -240,6 +250,73 @@ def approve_command(
     typer.echo(f"{result.campaign_key}: {result.approved} deliveries approved by {result.approver}")
 
 
+# ---- the worker and the pause ---------------------------------------------------------------
+
+
+@app.command("run")
+def run_command(
+    worker_id: Annotated[
+        str | None, typer.Option(help="A name for this worker (default: host-pid).")
+    ] = None,
+    threads: Annotated[int, typer.Option(help="Sends that may be in flight at once.")] = 16,
+) -> None:
+    """Run the worker: send approved posts at their time, until Ctrl-C or SIGTERM."""
+    from scheduler.dispatch import Dispatcher, WorkerConfig
+    from scheduler.publishers.registry import build_publishers
+    from scheduler.worker import Worker, alerts_sender, default_worker_id
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    with runtime() as rt:
+        settings = rt.settings
+        config = WorkerConfig(
+            worker_id=worker_id or default_worker_id(),
+            lease=timedelta(seconds=settings.lease_seconds),
+            grace=timedelta(minutes=settings.missed_grace_minutes),
+        )
+        dispatcher = Dispatcher(rt.sessions, build_publishers(settings), rt.vault(), config,
+                                utcnow)
+        typer.echo(f"worker {config.worker_id} running against "
+                   f"{_safe_url(settings.database_url)}; Ctrl-C to stop")
+        Worker(dispatcher, rt.sessions, clock=utcnow, send_alerts=alerts_sender(settings),
+               threads=threads).run()
+
+
+@app.command("pause")
+def pause_command(
+    reason: Annotated[str, typer.Option(help="Why: shown on every held post.")],
+    campaign: Annotated[
+        str | None, typer.Option(help="Only this campaign (default: everything).")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--as", help="Who is pausing.")] = None,
+) -> None:
+    """Stop posting at once (a crisis, a pre-election period). Nothing is lost: resume later."""
+    with runtime() as rt, db.transaction(rt.sessions) as session:
+        try:
+            result = pause(session=session, now=utcnow(), by=by or _user(), reason=reason,
+                           campaign_key=campaign)
+        except ControlError as exc:
+            raise fail(str(exc)) from exc
+    typer.echo(f"paused {result.scope}: {result.deliveries} waiting posts held"
+               + (f"; {result.in_flight} already sending will finish" if result.in_flight else ""))
+
+
+@app.command("resume")
+def resume_command(
+    campaign: Annotated[
+        str | None, typer.Option(help="Only this campaign (default: everything).")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--as", help="Who is resuming.")] = None,
+) -> None:
+    """Release what a pause held; posts more than the grace window late end as missed."""
+    with runtime() as rt, db.transaction(rt.sessions) as session:
+        try:
+            result = resume(session=session, now=utcnow(), by=by or _user(),
+                            campaign_key=campaign)
+        except ControlError as exc:
+            raise fail(str(exc)) from exc
+    typer.echo(f"resumed {result.scope}: {result.deliveries} posts released")
+
+
 # ---- deliveries ----------------------------------------------------------------------------
 
 
@@ -269,6 +346,30 @@ def deliveries_list(
         typer.echo("no deliveries")
         return
     typer.echo(_table(rows))
+
+
+@deliveries_app.command("resolve")
+def deliveries_resolve(
+    delivery_id: Annotated[int, typer.Argument(help="The delivery's id (see deliveries list).")],
+    posted: Annotated[
+        str | None, typer.Option("--posted", help="It is on the network: its remote id.")
+    ] = None,
+    not_posted: Annotated[
+        bool, typer.Option("--not-posted", help="It is not there: send it again now.")
+    ] = False,
+    cancel: Annotated[bool, typer.Option(help="It is not there: do not send it.")] = False,
+    by: Annotated[str | None, typer.Option("--as", help="Who checked.")] = None,
+) -> None:
+    """Settle an unconfirmed post after checking the account's timeline by hand."""
+    if sum((posted is not None, not_posted, cancel)) != 1:
+        raise fail("give exactly one of --posted REMOTE_ID, --not-posted or --cancel")
+    with runtime() as rt, db.transaction(rt.sessions) as session:
+        try:
+            delivery = resolve_unconfirmed(delivery_id, session=session, by=by or _user(),
+                                           now=utcnow(), remote_id=posted, cancel=cancel)
+        except ResolveError as exc:
+            raise fail(str(exc)) from exc
+        typer.echo(f"delivery {delivery_id}: {delivery.status.value} ({delivery.status_reason})")
 
 
 def _status(value: str | None) -> DeliveryStatus | None:
@@ -313,6 +414,15 @@ def _table(rows: list[dict[str, object]]) -> str:
 # ---- commands defined in other modules ------------------------------------------------------
 # Each line below registers one command group; keep them in this block.
 # (registrations go here)
+from scheduler.sandbox.cli import sandbox_command  # noqa: E402
+
+app.command("sandbox")(sandbox_command)
+from campaigns.accounts_cli import accounts_app  # noqa: E402
+
+app.add_typer(accounts_app, name="accounts")
+from campaigns.bulk_cli import posts_app  # noqa: E402
+
+app.add_typer(posts_app, name="posts")
 
 
 def main() -> None:

@@ -13,6 +13,8 @@ from campaigns.models import Campaign, Control, Delivery, DeliveryStatus
 
 PAUSE_KEY = "pause"
 PAUSED_PREFIX = "paused"
+#: The reason on posts held because their account cannot post until reconnected.
+HELD_FOR_ACCOUNT = "held: the account needs reconnecting"
 S = DeliveryStatus
 
 
@@ -100,3 +102,16 @@ def _set_control(session: Session, value: dict[str, object], by: str, now: datet
         session.add(Control(key=PAUSE_KEY, value=value, updated_at=now, updated_by=by))
     else:
         control.value, control.updated_at, control.updated_by = value, now, by
+
+
+def release_held(account_id: int, *, session: Session, now: datetime, by: str) -> int:
+    """Posts held for a disconnected account go back to the schedule once it is reconnected."""
+    query = select(Delivery).where(Delivery.account_id == account_id,
+                                   Delivery.status == S.PAUSED)
+    released = 0
+    for delivery in session.scalars(query):
+        if delivery.status_reason.startswith(HELD_FOR_ACCOUNT):
+            change_status(delivery, S.APPROVED, session=session, actor=by, now=now,
+                          reason="account reconnected")
+            released += 1
+    return released

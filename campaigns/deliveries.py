@@ -53,3 +53,43 @@ def list_deliveries(
     if until is not None:
         query = query.where(Delivery.send_at < until)
     return list(session.scalars(query))
+
+
+class ResolveError(ValueError):
+    pass
+
+
+def resolve_unconfirmed(
+    delivery_id: int,
+    *,
+    session: Session,
+    by: str,
+    now: datetime,
+    remote_id: str | None = None,
+    cancel: bool = False,
+) -> Delivery:
+    """A person's answer for a post whose outcome Chorus could not decide.
+
+    With `remote_id` the post is on the network: it is recorded as posted. Otherwise it is not
+    there, and it is either sent again (scheduled now) or, with `cancel`, not sent at all.
+    """
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise ResolveError(f"no delivery {delivery_id}")
+    if delivery.status is not DeliveryStatus.UNCONFIRMED:
+        raise ResolveError(f"delivery {delivery_id} is {delivery.status.value}, not unconfirmed")
+    if remote_id:
+        delivery.remote_id = remote_id
+        delivery.posted_at = now
+        change_status(delivery, DeliveryStatus.POSTED, session=session, actor=by, now=now,
+                      reason=f"confirmed posted by {by} (remote id {remote_id})")
+    elif cancel:
+        change_status(delivery, DeliveryStatus.FAILED, session=session, actor=by, now=now,
+                      reason=f"not posted; {by} decided not to send it")
+    else:
+        delivery.not_before = now
+        delivery.claimed_by = None
+        delivery.lease_until = None
+        change_status(delivery, DeliveryStatus.SCHEDULED, session=session, actor=by, now=now,
+                      reason=f"not posted, checked by {by}; sending again")
+    return delivery

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from campaigns.control import HELD_FOR_ACCOUNT
 from campaigns.deliveries import change_status
 from campaigns.models import Account, AuditEntry, Delivery, DeliveryStatus, Post
 from campaigns.planning import words
@@ -43,7 +44,6 @@ MAX_UNKNOWN_ATTEMPTS = 3
 SHORT_RETRY = timedelta(seconds=15)
 #: Retry interval for reading a timeline that could not be read.
 RECONCILE_RETRY = timedelta(seconds=10)
-HELD_FOR_ACCOUNT = "held: the account needs reconnecting"
 NO_PUBLISHER = "Chorus has no publisher for this network yet"
 
 
@@ -246,6 +246,7 @@ class Dispatcher:
                 reason = NO_PUBLISHER if publisher is None else "the account is not connected"
                 self._hold_account(session, account, f"{HELD_FOR_ACCOUNT}: {reason}", now)
                 return None
+            credentials = self._refreshed(publisher, account, credentials, now)
             request = SendRequest(
                 delivery_id=delivery.id, account_key=account.key,
                 remote_user_id=account.remote_user_id, credentials=credentials,
@@ -267,6 +268,16 @@ class Dispatcher:
             return self.vault.open(account.token_encrypted)
         except SecretKeyMissing:
             return None
+
+    def _refreshed(self, publisher: Publisher, account: Account, credentials: Credentials,
+                   now: datetime) -> Credentials:
+        """Renew expiring OAuth 2.0 tokens before sending, and keep the new ones at once."""
+        refresh = getattr(publisher, "fresh_credentials", None)
+        fresh = refresh(credentials, now) if refresh is not None else None
+        if fresh is None:
+            return credentials
+        account.token_encrypted = self.vault.seal(fresh)
+        return fresh
 
     def _images(self, post: Post) -> tuple[Image, ...]:
         root = self.config.content_root

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
+
 from campaigns.settings import Settings
 from scheduler.publishers.base import Publisher
 
@@ -9,12 +11,17 @@ from scheduler.publishers.base import Publisher
 def build_publishers(settings: Settings) -> dict[str, Publisher]:
     from scheduler.publishers.x import XPublisher
 
-    secret = settings.x_consumer_secret
     return {
         "x": XPublisher(
             api_url=settings.x_api_url,
             timeout=settings.http_timeout,
             consumer_key=settings.x_consumer_key,
-            consumer_secret=secret.get_secret_value() if secret else None,
+            consumer_secret=_plain(settings.x_consumer_secret),
+            client_id=settings.x_client_id,
+            client_secret=_plain(settings.x_client_secret),
         ),
     }
+
+
+def _plain(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret else None

@@ -341,3 +341,44 @@ def test_a_paused_campaign_stays_held_when_its_posts_are_approved_later(
     worker = dispatcher(world, FakePublisher(), clock)
     worker.promote(clock(), paused=False)
     assert {d.status for d in x_deliveries(world)} == {S.PAUSED}
+
+
+def test_a_person_can_settle_an_unconfirmed_post(world: sessionmaker[Session]) -> None:
+    from campaigns.deliveries import ResolveError, resolve_unconfirmed
+
+    clock = Clock(COUNTDOWN)
+    fake = FakePublisher(script=lambda r: SendResult(Outcome.UNKNOWN, reason="timed out"))
+    fake.timeline_fails = True
+    worker = dispatcher(world, fake, clock)
+    [delivery_id] = due(world, worker, clock)
+    worker.deliver(delivery_id)
+    for _ in range(MAX_UNKNOWN_ATTEMPTS):
+        clock.advance(seconds=11)
+        for stale in worker.stale(clock()):
+            worker.reconcile_stale(stale)
+    assert status(world, delivery_id)[0] is S.UNCONFIRMED
+    with db.transaction(world) as session:
+        resolve_unconfirmed(delivery_id, session=session, by="Sam", now=clock(),
+                            remote_id="1799")
+    assert status(world, delivery_id) == (S.POSTED, "confirmed posted by Sam (remote id 1799)")
+    with pytest.raises(ResolveError, match="not unconfirmed"), db.transaction(world) as session:
+        resolve_unconfirmed(delivery_id, session=session, by="Sam", now=clock())
+
+
+def test_reconnecting_an_account_releases_only_the_posts_held_for_it(
+    world: sessionmaker[Session],
+) -> None:
+    from campaigns.control import release_held
+
+    clock = Clock(LAUNCH + timedelta(minutes=25))
+    fake = FakePublisher(script=lambda r: SendResult(Outcome.REAUTH, reason="401")
+                         if r.account_key == "police-x" else None)
+    worker = dispatcher(world, fake, clock)
+    for delivery_id in due(world, worker, clock):
+        worker.deliver(delivery_id)
+    with db.transaction(world) as session:
+        police = session.scalars(select(Account).where(Account.key == "police-x")).one()
+        released = release_held(police.id, session=session, now=clock(), by="Sam")
+    held = [d for d in x_deliveries(world) if d.account.key == "police-x"]
+    assert released == len(held) == 2
+    assert {d.status for d in held} == {S.APPROVED}

@@ -1,0 +1,155 @@
+"""Accounts on the networks: which are connected, and their tokens (sealed, never shown).
+
+Tokens go in only through `Vault.seal` and come out only through `Vault.open`; nothing here
+returns, prints or logs one. The network conversations that produce tokens live with the
+publishers (`scheduler.publishers.x`); this module stores what they produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from campaigns.models import Account
+from campaigns.secrets import Credentials, Vault
+
+NOT_CONNECTED = "not-connected"
+CONNECTED = "connected"
+NEEDS_RECONNECT = "needs-reconnect"
+
+
+class AccountNotFound(LookupError):
+    """No account matches; the message says what was looked for."""
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """What may be shown about an account: everything but its token."""
+
+    key: str
+    organisation: str
+    network: str
+    handle: str
+    state: str
+    sandbox: bool
+    token_stored: bool
+    backoff_until: datetime | None
+    last_error: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "organisation": self.organisation,
+            "network": self.network,
+            "handle": self.handle,
+            "state": self.state,
+            "sandbox": self.sandbox,
+            "token_stored": self.token_stored,
+            "backoff_until": self.backoff_until.isoformat() if self.backoff_until else None,
+            "last_error": self.last_error,
+        }
+
+
+def summarise(account: Account) -> AccountSummary:
+    return AccountSummary(
+        key=account.key,
+        organisation=account.organisation.key,
+        network=account.network,
+        handle=account.handle,
+        state=account.state,
+        sandbox=account.is_sandbox,
+        token_stored=account.token_encrypted is not None,
+        backoff_until=account.backoff_until,
+        last_error=account.last_error,
+    )
+
+
+def list_accounts(*, session: Session, network: str | None = None) -> list[AccountSummary]:
+    """Every account still in the content files, by organisation then key."""
+    query = (select(Account).where(Account.withdrawn.is_(False))
+             .options(joinedload(Account.organisation)))
+    if network is not None:
+        query = query.where(Account.network == network)
+    accounts = session.scalars(query).all()
+    return [summarise(a) for a in sorted(accounts, key=lambda a: (a.organisation.key, a.key))]
+
+
+def same_handle(handle: str, username: str) -> bool:
+    """`@Name` in content and `name` on the network are the same account (case-insensitive)."""
+    return handle.strip().lstrip("@").casefold() == username.strip().lstrip("@").casefold()
+
+
+def find_account(network: str, *, session: Session, key: str | None = None,
+                 username: str | None = None) -> Account:
+    """The account `key`, else the one whose handle on `network` is @`username`."""
+    if key is not None:
+        account = session.scalars(select(Account).where(Account.key == key)).one_or_none()
+        if account is None:
+            raise AccountNotFound(f"no account {key!r}; load content first (chorus content load)")
+        if account.network != network:
+            raise AccountNotFound(f"account {key!r} is on {account.network}, not {network}")
+        return account
+    if username is None:
+        raise AccountNotFound("name the account with --account KEY")
+    candidates = session.scalars(select(Account).where(Account.network == network,
+                                                       Account.withdrawn.is_(False))).all()
+    matches = [a for a in candidates if same_handle(a.handle, username)]
+    if len(matches) != 1:
+        known = ", ".join(f"{a.key} ({a.handle})" for a in candidates) or "none loaded"
+        found = "no" if not matches else "more than one"
+        raise AccountNotFound(
+            f"{found} {network} account has the handle @{username.lstrip('@')}; "
+            f"name one with --account KEY (accounts: {known})"
+        )
+    return matches[0]
+
+
+def store_connection(
+    account: Account,
+    credentials: Credentials,
+    *,
+    vault: Vault,
+    remote_user_id: str,
+    sandbox: bool,
+    session: Session,
+) -> bool:
+    """Keep freshly issued credentials, sealed, and mark the account connected.
+
+    True when the account had needed reconnecting (its held posts can now be released).
+    """
+    account.token_encrypted = vault.seal(credentials)
+    account.remote_user_id = remote_user_id
+    account.is_sandbox = sandbox
+    return mark_connected(account, session=session)
+
+
+def store_credentials(account: Account, credentials: Credentials, *, vault: Vault,
+                      session: Session) -> None:
+    """Replace an account's credentials (after a token refresh), sealed; its state is kept."""
+    account.token_encrypted = vault.seal(credentials)
+    session.flush()
+
+
+def load_credentials(account: Account, *, vault: Vault) -> Credentials | None:
+    """The account's credentials, or None when it has none stored."""
+    if account.token_encrypted is None:
+        return None
+    return vault.open(account.token_encrypted)
+
+
+def mark_connected(account: Account, *, session: Session) -> bool:
+    """The account works again: connected, no back-off, no error.
+
+    Returns True when it had been in needs-reconnect, so that the caller (the worker, or a
+    command) knows to release the posts that were held for it.
+    """
+    was_held = account.state == NEEDS_RECONNECT
+    account.state = CONNECTED
+    account.last_error = ""
+    account.backoff_until = None
+    session.flush()
+    return was_held

@@ -1,0 +1,86 @@
+"""Filling a Chorus database with sandbox accounts and synthetic due posts.
+
+Used by the crash test and the dispatch benchmark: real accounts in the sandbox, their
+tokens sealed in the vault, and approved one-off deliveries at chosen moments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from campaigns.models import (
+    Account,
+    Campaign,
+    Delivery,
+    DeliveryStatus,
+    Organisation,
+    Post,
+    ReportingChannel,
+)
+from campaigns.secrets import Credentials, Vault
+from scheduler.sandbox.client import SandboxClient
+
+SYNTHETIC = "synthetic-load"
+
+
+def connect_accounts(
+    client: SandboxClient, vault: Vault, count: int, *, session: Session, prefix: str = "load"
+) -> list[Account]:
+    """`count` sandbox accounts, created there and connected here with OAuth 1.0a tokens."""
+    organisation = Organisation(key=f"{prefix}-org", name="Sandbox load partners",
+                                kind="other", is_lead=False)
+    session.add(organisation)
+    session.flush()
+    accounts = []
+    for index in range(count):
+        username = f"{prefix}{index:03d}"
+        created = client.create_account(username, followers=1000 + 37 * index)
+        credentials = Credentials("oauth1", {
+            "access_token": created["oauth1"]["token"],
+            "access_token_secret": created["oauth1"]["secret"],
+            "consumer_key": "sandbox", "consumer_secret": "sandbox",
+        })
+        account = Account(key=f"{prefix}-{index:03d}", organisation_id=organisation.id,
+                          network="x", handle=f"@{username}", state="connected",
+                          remote_user_id=str(created["id"]), is_sandbox=True,
+                          token_encrypted=vault.seal(credentials))
+        session.add(account)
+        accounts.append(account)
+    session.flush()
+    return accounts
+
+
+def schedule(
+    accounts: Sequence[Account], times: Sequence[datetime], *, session: Session, now: datetime
+) -> list[int]:
+    """One approved delivery per time, round-robin over `accounts`, each with unique words."""
+    channel = session.scalars(select(ReportingChannel)).first()
+    if channel is None:
+        channel = ReportingChannel(key="true-vision", name="True Vision",
+                                   url="https://www.report-it.org.uk")
+        session.add(channel)
+    campaign = Campaign(key=SYNTHETIC, name="Synthetic load (sandbox)", event_key=None,
+                        year=now.year, timezone="UTC", author="load generator")
+    session.add(campaign)
+    session.flush()
+    rows = []
+    for index, when in enumerate(times):
+        account = accounts[index % len(accounts)]
+        text = f"Load test post {index}: report hate crime at https://www.report-it.org.uk"
+        post = Post(campaign_id=campaign.id, key=f"p{index}", send={}, audience=account.key,
+                    reporting_channel_key=channel.key)
+        session.add(post)
+        session.flush()
+        rows.append({
+            "campaign_id": campaign.id, "post_id": post.id, "account_id": account.id,
+            "network": "x", "text": text, "send_at": when, "local_time": f"{when:%H:%M:%S} UTC",
+            "status": DeliveryStatus.APPROVED, "status_reason": "synthetic load",
+            "content_hash": f"load-{index}", "approved_by": "load generator",
+            "created_at": now, "updated_at": now,
+        })
+    session.execute(insert(Delivery), rows)
+    return list(session.scalars(select(Delivery.id).where(Delivery.campaign_id == campaign.id)))
