@@ -26,6 +26,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/plan_year.py
+	$(BIN)/python bench/dispatch.py
 
 reset:
 	rm -rf var

@@ -305,7 +305,7 @@ def test_reconnecting_clears_the_accounts_error_and_back_off(chorus_env: str) ->
         row.backoff_until = datetime(2030, 1, 1, tzinfo=UTC)
     engine.dispose()
 
-    code, out, err = chorus("accounts", "connect", "x", "--sandbox", "YorkAgainstHate")
+    code, _, err = chorus("accounts", "connect", "x", "--sandbox", "YorkAgainstHate")
 
     assert code == 0, err
     stored = account(chorus_env, "lead-x")
