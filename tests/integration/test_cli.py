@@ -144,3 +144,31 @@ def test_deliveries_list_rejects_an_unknown_status(env: str) -> None:
 def test_plan_names_an_unknown_campaign(env: str) -> None:
     code, _, err = chorus("plan", "--campaign", "nope")
     assert code == 1 and "no campaign 'nope'" in err
+
+
+def test_pause_and_resume_hold_and_release_approved_posts(env: str, content_dir: Path) -> None:
+    chorus("content", "load", str(content_dir))
+    chorus("plan", "--campaign", "refugee-week-2027")
+    chorus("approve", "--campaign", "refugee-week-2027", "--as", "Advisory Group")
+    code, out, _ = chorus("pause", "--reason", "major incident", "--as", "Duty Officer")
+    assert code == 0 and "10 waiting posts held" in out
+    _, out, _ = chorus("deliveries", "list", "--status", "paused", "--json")
+    rows = json.loads(out)
+    assert len(rows) == 10
+    assert rows[0]["reason"] == "paused by Duty Officer: major incident"
+    code, out, _ = chorus("resume", "--as", "Duty Officer")
+    assert code == 0 and "10 posts released" in out
+    _, out, _ = chorus("deliveries", "list", "--status", "approved", "--json")
+    assert len(json.loads(out)) == 10
+
+
+def test_pause_names_an_unknown_campaign(env: str) -> None:
+    code, _, err = chorus("pause", "--reason", "x", "--campaign", "nope")
+    assert code == 1 and "no campaign 'nope'" in err
+
+
+def test_resolve_needs_exactly_one_answer(env: str) -> None:
+    code, _, err = chorus("deliveries", "resolve", "1", "--posted", "5", "--cancel")
+    assert code == 1 and "exactly one of" in err
+    code, _, err = chorus("deliveries", "resolve", "999", "--not-posted")
+    assert code == 1 and "no delivery 999" in err
