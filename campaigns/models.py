@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     Enum,
@@ -252,6 +253,11 @@ class Delivery(Base):
     #: A retry that is safe (nothing was sent) waits until this moment.
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the engagement collector should next read this post (None: no longer tracked).
+    metrics_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: live, deleted or unavailable, as the network last said.
+    remote_state: Mapped[str | None] = mapped_column(String(20))
+    remote_gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -313,3 +319,82 @@ class WorkerHeartbeat(Base):
     pid: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EngagementSnapshot(Base):
+    """One reading of one post's metrics. Append-only: history is never overwritten."""
+
+    __tablename__ = "engagement_snapshots"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    impressions: Mapped[int] = mapped_column(Integer, default=0)
+    likes: Mapped[int] = mapped_column(Integer, default=0)
+    reposts: Mapped[int] = mapped_column(Integer, default=0)
+    replies: Mapped[int] = mapped_column(Integer, default=0)
+    quotes: Mapped[int] = mapped_column(Integer, default=0)
+    bookmarks: Mapped[int] = mapped_column(Integer, default=0)
+    #: Non-public metrics: only the author can read them, for posts younger than 30 days.
+    link_clicks: Mapped[int | None] = mapped_column(Integer)
+    profile_clicks: Mapped[int | None] = mapped_column(Integer)
+
+
+class ApiUsage(Base):
+    """Network reads spent per day and purpose, against the configured read budget."""
+
+    __tablename__ = "api_usage"
+    __table_args__ = (UniqueConstraint("day", "network", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    network: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(50))
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportDataset(Base):
+    """One imported reporting file: where it came from, and whether it is synthetic."""
+
+    __tablename__ = "report_datasets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: sha256 of the file's bytes: importing the same file twice changes nothing.
+    file_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(100))
+    #: Where the figures were published, for the board's list of sources.
+    citation: Mapped[str] = mapped_column(Text, default="")
+    synthetic: Mapped[bool] = mapped_column(default=False)
+    layout: Mapped[str] = mapped_column(String(40))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    imported_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ReportCount(Base):
+    """A count of hate crime reports for one period, area, strand and source.
+
+    `measure` keeps offences apart from motivating factors: one offence can have several
+    motivating factors, so strands add up to more than the offences and are never summed as
+    offences.
+    """
+
+    __tablename__ = "report_counts"
+    __table_args__ = (
+        UniqueConstraint("period_start", "period_end", "area", "strand", "source", "measure"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("report_datasets.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date, index=True)
+    period_end: Mapped[date] = mapped_column(Date)
+    area: Mapped[str] = mapped_column(String(100))
+    #: race, religion, sexual-orientation, disability, transgender, or all
+    strand: Mapped[str] = mapped_column(String(30))
+    source: Mapped[str] = mapped_column(String(100))
+    #: offences or motivating-factors
+    measure: Mapped[str] = mapped_column(String(30))
+    count: Mapped[int] = mapped_column(Integer)

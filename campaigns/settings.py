@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     missed_grace_minutes: int = Field(
         default=30, ge=0, description="How late a post may still go out after downtime."
     )
+    read_budget_per_day: int = Field(
+        default=10_000, ge=1, description="Most engagement reads (API calls) per day."
+    )
+    engagement_schedule: str = Field(
+        default="15m/6h,1h/48h,1d/30d",
+        description="Polling schedule: every 15 min to 6 h, hourly to 48 h, daily to 30 days.",
+    )
+    suppression_threshold: int = Field(
+        default=5, ge=1, description="Counts below this are shown as '<N' (disclosure control)."
+    )
     smtp_host: str | None = Field(default=None, description="SMTP server for alerts.")
     smtp_port: int = Field(default=25, description="SMTP port.")
     smtp_username: str | None = None
