@@ -222,10 +222,8 @@ def test_an_unknown_outcome_not_on_the_timeline_is_sent_again_once(
     assert len(fake.stored) == 1 and len(fake.requests) == 2
 
 
-def test_an_outcome_that_cannot_be_decided_goes_to_a_person(
-    world: sessionmaker[Session],
-) -> None:
-    clock = Clock(COUNTDOWN)
+def undecidable_send(world: sessionmaker[Session], clock: Clock) -> tuple[int, FakePublisher]:
+    """A send that timed out, on an account whose timeline cannot be read, retried to the end."""
     fake = FakePublisher(script=lambda r: SendResult(Outcome.UNKNOWN, reason="timed out"))
     fake.timeline_fails = True
     worker = dispatcher(world, fake, clock)
@@ -236,6 +234,14 @@ def test_an_outcome_that_cannot_be_decided_goes_to_a_person(
         clock.advance(seconds=11)
         for stale in worker.stale(clock()):
             worker.reconcile_stale(stale)
+    return delivery_id, fake
+
+
+def test_an_outcome_that_cannot_be_decided_goes_to_a_person(
+    world: sessionmaker[Session],
+) -> None:
+    clock = Clock(COUNTDOWN)
+    delivery_id, fake = undecidable_send(world, clock)
     final, reason = status(world, delivery_id)
     assert final is S.UNCONFIRMED
     assert "resolve it by hand" in reason
@@ -347,15 +353,7 @@ def test_a_person_can_settle_an_unconfirmed_post(world: sessionmaker[Session]) -
     from campaigns.deliveries import ResolveError, resolve_unconfirmed
 
     clock = Clock(COUNTDOWN)
-    fake = FakePublisher(script=lambda r: SendResult(Outcome.UNKNOWN, reason="timed out"))
-    fake.timeline_fails = True
-    worker = dispatcher(world, fake, clock)
-    [delivery_id] = due(world, worker, clock)
-    worker.deliver(delivery_id)
-    for _ in range(MAX_UNKNOWN_ATTEMPTS):
-        clock.advance(seconds=11)
-        for stale in worker.stale(clock()):
-            worker.reconcile_stale(stale)
+    delivery_id, _ = undecidable_send(world, clock)
     assert status(world, delivery_id)[0] is S.UNCONFIRMED
     with db.transaction(world) as session:
         resolve_unconfirmed(delivery_id, session=session, by="Sam", now=clock(),
