@@ -398,3 +398,20 @@ class ReportCount(Base):
     #: offences or motivating-factors
     measure: Mapped[str] = mapped_column(String(30))
     count: Mapped[int] = mapped_column(Integer)
+
+
+class User(Base):
+    """Someone who signs in to the dashboard, and what they may see and do."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: officer (everything), partner (its own organisation only) or board (read-only)
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_key: Mapped[str | None] = mapped_column(ForeignKey("organisations.key"))
+    #: argon2 hash for local sign-in; None for users who sign in through OIDC only.
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
