@@ -36,17 +36,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'chorus.db'}"
         return
-    url = os.environ[POSTGRES_ENV]
-    _reset_postgres(url)
-    yield url
+    yield _fresh_postgres_schema(os.environ[POSTGRES_ENV])
 
 
-def _reset_postgres(url: str) -> None:
+def _fresh_postgres_schema(url: str) -> str:
+    """An empty schema of this test process's own, so concurrent test runs never collide."""
+    schema = f"chorus_test_{os.getpid()}"
     engine = db.make_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture
@@ -76,3 +78,14 @@ def env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> s
     monkeypatch.setenv("CHORUS_DATABASE_URL", database_url)
     monkeypatch.chdir(tmp_path)
     return database_url
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this run's PostgreSQL schema."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        return
+    engine = db.make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS chorus_test_{os.getpid()} CASCADE"))
+    engine.dispose()
