@@ -263,7 +263,7 @@ def run_command(
     """Run the worker: send approved posts at their time, until Ctrl-C or SIGTERM."""
     from scheduler.dispatch import Dispatcher, WorkerConfig
     from scheduler.publishers.registry import build_publishers
-    from scheduler.worker import Worker, alerts_sender, default_worker_id
+    from scheduler.worker import Worker, alerts_sender, collector_for, default_worker_id
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     with runtime() as rt:
@@ -278,7 +278,7 @@ def run_command(
         typer.echo(f"worker {config.worker_id} running against "
                    f"{_safe_url(settings.database_url)}; Ctrl-C to stop")
         Worker(dispatcher, rt.sessions, clock=utcnow, send_alerts=alerts_sender(settings),
-               threads=threads).run()
+               threads=threads, collector=collector_for(settings, dispatcher)).run()
 
 
 @app.command("pause")
@@ -423,6 +423,18 @@ app.add_typer(accounts_app, name="accounts")
 from campaigns.bulk_cli import posts_app  # noqa: E402
 
 app.add_typer(posts_app, name="posts")
+from campaigns.users_cli import users_app  # noqa: E402
+
+app.add_typer(users_app, name="users")
+from campaigns.dashboard_cli import dashboard_command  # noqa: E402
+
+app.command("dashboard")(dashboard_command)
+from campaigns.reports_cli import reports_app  # noqa: E402
+
+app.add_typer(reports_app, name="reports")
+from campaigns.engagement_cli import engagement_app  # noqa: E402
+
+app.add_typer(engagement_app, name="engagement")
 
 
 def main() -> None:

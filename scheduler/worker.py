@@ -26,6 +26,7 @@ from campaigns.control import is_paused
 from campaigns.models import WorkerHeartbeat
 from campaigns.settings import Settings
 from scheduler import alerts
+from scheduler.collector import Collector, ScheduleError, build_collector
 from scheduler.dispatch import Dispatcher
 
 log = logging.getLogger("chorus.worker")
@@ -34,6 +35,8 @@ log = logging.getLogger("chorus.worker")
 HORIZON = timedelta(seconds=5)
 SYNC_SECONDS = 0.5
 HOUSEKEEPING_SECONDS = 5
+#: How often the engagement collector looks for posts due a reading (at most this late).
+COLLECT_SECONDS = 60
 
 _current: Worker | None = None
 
@@ -63,6 +66,10 @@ def housekeeping_job() -> None:
     current().housekeeping()
 
 
+def collect_job() -> None:
+    current().collect()
+
+
 class Worker:
     def __init__(
         self,
@@ -72,8 +79,11 @@ class Worker:
         clock: Callable[[], datetime],
         send_alerts: Callable[[Session, datetime], int] | None = None,
         threads: int = 16,
+        collector: Collector | None = None,
     ) -> None:
         self.dispatcher = dispatcher
+        #: None: built from the settings when the worker starts.
+        self.collector = collector
         self.sessions = sessions
         self.clock = clock
         self.send_alerts = send_alerts
@@ -123,6 +133,19 @@ class Worker:
             with self.sessions() as session, session.begin():
                 self.send_alerts(session, now)
 
+    def collect(self) -> None:
+        """Read the engagement of posts due a reading (the pause stops posting, not this)."""
+        if self.collector is None:
+            return
+        report = self.collector.sweep(self.clock())
+        if report.calls or report.stopped or report.problems:
+            log.info("engagement: %s posts read in %s calls, %s deleted, %s unavailable, "
+                     "%s calls left today%s", report.read, report.calls, report.deleted,
+                     report.unavailable, report.budget_left,
+                     f"; stopped: {report.stopped}" if report.stopped else "")
+        for problem in report.problems:
+            log.warning("engagement: %s", problem)
+
     def _heartbeat(self, now: datetime) -> None:
         with self.sessions() as session, session.begin():
             row = session.scalars(select(WorkerHeartbeat).where(
@@ -143,6 +166,9 @@ class Worker:
         self.scheduler.add_job(housekeeping_job, "interval", seconds=HOUSEKEEPING_SECONDS,
                                id="housekeeping", replace_existing=True,
                                next_run_time=self.clock())
+        if self.collector is not None:
+            self.scheduler.add_job(collect_job, "interval", seconds=COLLECT_SECONDS, id="collect",
+                                   replace_existing=True, next_run_time=self.clock())
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._stop)
         log.info("worker %s started", self.worker_id)
@@ -155,6 +181,17 @@ class Worker:
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         log.info("worker %s: signal %s, finishing in-flight sends", self.worker_id, signum)
         threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}).start()
+
+
+def collector_for(settings: Settings, dispatcher: Dispatcher) -> Collector | None:
+    """The engagement collector over the dispatcher's database, networks and vault; a wrong
+    schedule setting turns collection off (posting goes on) and says so."""
+    try:
+        return build_collector(settings, sessions=dispatcher.sessions,
+                               publishers=dispatcher.publishers, vault=dispatcher.vault)
+    except ScheduleError as exc:
+        log.error("engagement collection is off: %s", exc)
+        return None
 
 
 def default_worker_id() -> str:

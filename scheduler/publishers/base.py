@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from campaigns.secrets import Credentials
 
@@ -86,3 +87,67 @@ class Publisher(Protocol):
     def recent_posts(
         self, *, credentials: Credentials, remote_user_id: str | None, since: datetime
     ) -> TimelineResult: ...
+
+
+# ---- reading engagement ---------------------------------------------------------------------
+
+
+class ReadOutcome(enum.Enum):
+    """How a batch read of post metrics ended."""
+
+    #: X answered: `MetricsResult.metrics` and `gone` say what it said about each post.
+    OK = "ok"
+    #: 429: nothing more should be read before `retry_at`.
+    RATE_LIMITED = "rate-limited"
+    #: 401 (or no usable app keys): the account's token cannot read for it.
+    REAUTH = "reauth"
+    #: Another 4xx: X will not answer this request as it is.
+    REFUSED = "refused"
+    #: No answer, or a 5xx: try again later.
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    """One post's counts at one moment. Non-public counts are None when X did not give them."""
+
+    remote_id: str
+    impressions: int = 0
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    quotes: int = 0
+    bookmarks: int = 0
+    link_clicks: int | None = None
+    profile_clicks: int | None = None
+
+
+@dataclass(frozen=True)
+class GonePost:
+    """A post the network no longer shows: `state` is "deleted" or "unavailable"."""
+
+    remote_id: str
+    state: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class MetricsResult:
+    outcome: ReadOutcome
+    #: Keyed by remote id.
+    metrics: dict[str, PostMetrics] = field(default_factory=dict)
+    gone: dict[str, GonePost] = field(default_factory=dict)
+    rate: RateInfo | None = None
+    retry_at: datetime | None = None
+    reason: str = ""
+
+
+@runtime_checkable
+class MetricsReader(Protocol):
+    """A network whose posts' engagement can be read in batches (optional for publishers)."""
+
+    network: str
+
+    def read_metrics(
+        self, credentials: Credentials, ids: Sequence[str], *, non_public: bool
+    ) -> MetricsResult: ...

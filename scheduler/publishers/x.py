@@ -17,8 +17,9 @@ import functools
 import hashlib
 import logging
 import mimetypes
+import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,9 +37,13 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 from campaigns.clock import utcnow
 from campaigns.secrets import Credentials
 from scheduler.publishers.base import (
+    GonePost,
     Image,
+    MetricsResult,
     Outcome,
+    PostMetrics,
     RateInfo,
+    ReadOutcome,
     RecentPost,
     SendRequest,
     SendResult,
@@ -64,6 +69,10 @@ RETRY_UNREACHED = timedelta(seconds=30)
 TIMELINE_PAGES = 10
 #: Credentials of a sandbox account carry this app key: the sandbox checks no signatures.
 SANDBOX_APP_KEY = "chorus-sandbox"
+#: The most ids one GET /2/tweets takes.
+MAX_IDS_PER_READ = 100
+#: What X accepts as a post id; anything else would make it refuse the whole batch.
+_POST_ID = re.compile(r"^[0-9]{1,19}$")
 
 
 class XAuthError(Exception):
@@ -307,6 +316,47 @@ class XPublisher:
                 return TimelineResult(ok=False,
                                       reason=f"unexpected timeline answer ({type(exc).__name__})")
 
+    def read_metrics(
+        self, credentials: Credentials, ids: Sequence[str], *, non_public: bool
+    ) -> MetricsResult:
+        """Metrics of up to 100 posts in one GET /2/tweets, as the account of `credentials`.
+
+        `non_public` asks for `non_public_metrics` too, which X gives only for the account's
+        own posts younger than 30 days. Deleted or unavailable posts come back in `errors[]`
+        of a 200 and end up in `gone`; an id that is not a post id is never sent (X would
+        refuse the whole batch for it) and is reported unavailable.
+        """
+        wanted = list(dict.fromkeys(ids))
+        if len(wanted) > MAX_IDS_PER_READ:
+            raise ValueError(f"at most {MAX_IDS_PER_READ} ids per read, not {len(wanted)}")
+        malformed = {i: GonePost(i, "unavailable", "not an X post id")
+                     for i in wanted if not _POST_ID.match(i)}
+        sendable = [i for i in wanted if i not in malformed]
+        if not sendable:
+            return MetricsResult(ReadOutcome.OK, gone=malformed)
+        try:
+            client = self._client(credentials)
+        except _MissingAppKeys as exc:
+            return MetricsResult(ReadOutcome.REAUTH, reason=str(exc))
+        fields = ["public_metrics", *(["non_public_metrics"] if non_public else [])]
+        with client.session:
+            try:
+                response = client.get_tweets(ids=sendable, tweet_fields=fields,
+                                             user_auth=credentials.kind == "oauth1")
+            except tweepy.HTTPException as exc:
+                return self._read_refused(exc.response, credentials)
+            except requests.RequestException as exc:
+                return MetricsResult(ReadOutcome.UNREACHABLE,
+                                     reason=f"no answer from X ({type(exc).__name__})")
+        try:
+            metrics, gone = _metrics_answer(_json(response), sendable)
+        except (KeyError, TypeError, ValueError) as exc:
+            return MetricsResult(ReadOutcome.UNREACHABLE, rate=_rate(response),
+                                 reason=f"unexpected answer to GET /2/tweets "
+                                        f"({type(exc).__name__})")
+        return MetricsResult(ReadOutcome.OK, metrics=metrics, gone={**gone, **malformed},
+                             rate=_rate(response))
+
     def me(self, credentials: Credentials) -> XUser:
         """Whose credentials these are (GET /2/users/me); `XAuthError` if X says no."""
         try:
@@ -459,6 +509,26 @@ class XPublisher:
                           reason=f"no complete answer from X to {step} ({kind}); "
                                  "nothing was posted")
 
+    def _read_refused(self, response: requests.Response,
+                      credentials: Credentials) -> MetricsResult:
+        status = response.status_code
+        rate = _rate(response)
+        if status == 429:
+            now = self._clock()
+            reset = rate.reset if rate else None
+            retry_at = reset if reset is not None and reset > now else now + RETRY_WITHOUT_RESET
+            return MetricsResult(ReadOutcome.RATE_LIMITED, rate=rate, retry_at=retry_at,
+                                 reason=f"rate limited by X (429) on GET /2/tweets until "
+                                        f"{retry_at.isoformat(timespec='seconds')}")
+        if status == 401:
+            return MetricsResult(ReadOutcome.REAUTH, rate=rate,
+                                 reason="X refused the account's token (401 Unauthorized): "
+                                        "reconnect the account")
+        reason = _scrub(f"X answered {status} to GET /2/tweets: {_x_message(response)}",
+                        credentials)
+        outcome = ReadOutcome.UNREACHABLE if status >= 500 else ReadOutcome.REFUSED
+        return MetricsResult(outcome, rate=rate, reason=reason)
+
     # -- reading --
 
     def _timeline(self, client: Any, credentials: Credentials, remote_user_id: str | None,
@@ -505,6 +575,61 @@ def _me(client: Any, credentials: Credentials) -> XUser:
     response = client.get_me(user_auth=credentials.kind == "oauth1")
     data = _json(response)["data"]
     return XUser(id=str(data["id"]), username=str(data["username"]))
+
+
+def _metrics_answer(body: dict[str, Any],
+                    asked: list[str]) -> tuple[dict[str, PostMetrics], dict[str, GonePost]]:
+    """Per-post metrics from `data[]`, and the posts X says are gone from `errors[]`."""
+    metrics: dict[str, PostMetrics] = {}
+    for item in body.get("data") or []:
+        public = item.get("public_metrics") or {}
+        private = item.get("non_public_metrics")
+        remote_id = str(item["id"])
+        metrics[remote_id] = PostMetrics(
+            remote_id=remote_id,
+            impressions=int(public.get("impression_count", 0)),
+            likes=int(public.get("like_count", 0)),
+            reposts=int(public.get("retweet_count", 0)),
+            replies=int(public.get("reply_count", 0)),
+            quotes=int(public.get("quote_count", 0)),
+            bookmarks=int(public.get("bookmark_count", 0)),
+            link_clicks=_count(private, "url_link_clicks"),
+            profile_clicks=_count(private, "user_profile_clicks"),
+        )
+    gone: dict[str, GonePost] = {}
+    for error in body.get("errors") or []:
+        found = _gone_post(error, set(asked))
+        if found is not None and found.remote_id not in metrics:
+            gone.setdefault(found.remote_id, found)
+    return metrics, gone
+
+
+def _count(metrics: Any, name: str) -> int | None:
+    if not isinstance(metrics, dict) or metrics.get(name) is None:
+        return None
+    return int(metrics[name])
+
+
+def _gone_post(error: Any, asked: set[str]) -> GonePost | None:
+    """The post an entry of `errors[]` says cannot be read, if it is about a whole post.
+
+    Errors about one field (X's "Field Authorization Error" for `non_public_metrics` on a
+    post the account does not own) leave the post itself readable, so they are not gone.
+    """
+    if not isinstance(error, dict) or error.get("field"):
+        return None
+    kind = str(error.get("type") or "")
+    if kind.endswith("/not-authorized-for-field") or error.get("resource_type") not in (
+            None, "tweet"):
+        return None
+    remote_id = str(error.get("resource_id") or error.get("value") or "")
+    if remote_id not in asked:
+        return None
+    detail = str(error.get("detail") or error.get("message") or error.get("title") or kind)
+    said = f"{error.get('title') or ''} {detail}".lower()
+    deleted = (kind.endswith("/resource-not-found") or "not found" in said
+               or "could not find" in said or "deleted" in said)
+    return GonePost(remote_id, "deleted" if deleted else "unavailable", detail)
 
 
 def _parse_time(value: str) -> datetime:

@@ -1,0 +1,63 @@
+"""`chorus dashboard`: run the Streamlit dashboard in its own process.
+
+Registered by `campaigns.cli` (import that, not this module, first).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+
+import dashboard
+from campaigns.cli import runtime
+from campaigns.models import User
+
+#: The app's entry point, found through the installed package rather than the working directory.
+APP = Path(dashboard.__file__).resolve().parent / "app.py"
+
+
+def streamlit_command(*, port: int, address: str) -> list[str]:
+    """`streamlit run` for the dashboard. XSRF protection is stated so no config can drop it."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.port", str(port),
+        "--server.address", address,
+        "--server.headless", "true",
+        "--server.enableXsrfProtection", "true",
+        "--browser.gatherUsageStats", "false",
+    ]
+
+
+def dashboard_command(
+    port: Annotated[int, typer.Option(help="The port to serve on.")] = 8501,
+    address: Annotated[
+        str, typer.Option(help="The address to listen on; 127.0.0.1 keeps it to this machine "
+                               "(put a TLS reverse proxy in front to share it).")
+    ] = "127.0.0.1",
+    content: Annotated[
+        Path, typer.Option(help="The content directory (share kits take their images from it).",
+                           file_okay=False)
+    ] = Path("content"),
+) -> None:
+    """Run the dashboard (Streamlit) for officers, partners and the board, until Ctrl-C.
+
+    Sign-in: OIDC when .streamlit/secrets.toml has an auth section, else local accounts.
+    """
+    with runtime() as rt, rt.sessions() as session:
+        users = session.scalar(select(func.count()).select_from(User)) or 0
+    if not users:
+        typer.secho("note: no dashboard users yet; add one with: chorus users add EMAIL "
+                    "--name NAME --role officer", fg=typer.colors.YELLOW, err=True)
+    environment = {**os.environ, "CHORUS_CONTENT_DIR": str(content.resolve())}
+    typer.echo(f"dashboard on http://{address}:{port}; Ctrl-C to stop")
+    try:
+        code = subprocess.call(streamlit_command(port=port, address=address), env=environment)
+    except KeyboardInterrupt:  # Streamlit got the same Ctrl-C and is shutting down
+        code = 0
+    raise typer.Exit(code)
