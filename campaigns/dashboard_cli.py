@@ -6,6 +6,7 @@ Registered by `campaigns.cli` (import that, not this module, first).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -56,8 +57,24 @@ def dashboard_command(
                     "--name NAME --role officer", fg=typer.colors.YELLOW, err=True)
     environment = {**os.environ, "CHORUS_CONTENT_DIR": str(content.resolve())}
     typer.echo(f"dashboard on http://{address}:{port}; Ctrl-C to stop")
+    raise typer.Exit(run_until_stopped(streamlit_command(port=port, address=address),
+                                       environment))
+
+
+def run_until_stopped(command: list[str], environment: dict[str, str]) -> int:
+    """Run `command` until it ends; SIGTERM and Ctrl-C sent to this process reach it too, so
+    stopping `chorus dashboard` (as a service manager does) never leaves Streamlit behind."""
+    process = subprocess.Popen(command, env=environment)
+
+    def forward(signum: int, _frame: object) -> None:
+        process.send_signal(signum)
+
+    previous = signal.signal(signal.SIGTERM, forward)
     try:
-        code = subprocess.call(streamlit_command(port=port, address=address), env=environment)
-    except KeyboardInterrupt:  # Streamlit got the same Ctrl-C and is shutting down
-        code = 0
-    raise typer.Exit(code)
+        while True:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:
+                process.send_signal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

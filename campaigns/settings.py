@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         description="Similarity at which two X texts count as near-identical.",
     )
 
+    content_dir: Path = Field(
+        default=Path("content"), description="The content library (images for share kits)."
+    )
     demo: bool = Field(
         default=False,
         description="Demo mode: sandbox networks, and a generated secret key under var/.",

@@ -1,1 +1,1 @@
-"""Chorus dashboard: the Streamlit app for the board (built in a later issue)."""
+"""Chorus dashboard: the Streamlit app for officers, partners and the board (`chorus dashboard`)."""

@@ -1,0 +1,87 @@
+"""Deliveries: live status, what failed and what to do, unconfirmed posts to settle, and the
+health of each account (never its token)."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from campaigns.clock import utcnow
+from campaigns.deliveries import ResolveError
+from campaigns.models import DeliveryStatus
+from dashboard import auth, components, data, queries
+from dashboard.queries import DeliveryFilter
+
+viewer = auth.page_viewer("deliveries")
+st.title("Deliveries")
+if not viewer.may_change:
+    components.read_only_note()
+
+if viewer.may_change:
+    with st.expander("Pause or resume all posting (a crisis, a pre-election period)"):
+        if data.posting_pause().get("active"):
+            if st.button("Resume all posting"):
+                released = data.resume_posting(viewer)
+                components.flash_and_rerun(f"Posting resumed: {released.deliveries} posts "
+                                           "released.")
+        else:
+            with st.form("pause-all"):
+                reason = st.text_input("Why pause everything? (shown on every held post)")
+                if st.form_submit_button("Pause all posting"):
+                    if not reason.strip():
+                        st.error("Say why posting is paused.")
+                    else:
+                        held = data.pause_posting(viewer, reason.strip())
+                        components.flash_and_rerun(f"All posting paused: {held.deliveries} "
+                                                   "waiting posts held.")
+
+st.subheader("Needs attention")
+attention = data.needs_attention(viewer)
+if attention.empty:
+    st.success("Nothing has failed, been missed or is unconfirmed.",
+               icon=":material/check_circle:")
+else:
+    components.table(attention, name="Failed, unconfirmed and missed posts, with what to do")
+
+unconfirmed = DeliveryFilter(statuses=(DeliveryStatus.UNCONFIRMED.value,))
+waiting_for_a_person = data.deliveries(viewer, unconfirmed) if viewer.may_change else None
+if waiting_for_a_person is not None and not waiting_for_a_person.empty:
+    with st.form("resolve"):
+        st.markdown("**Settle an unconfirmed post** after checking the account's timeline")
+        delivery_id = st.selectbox("Delivery", waiting_for_a_person["id"].tolist())
+        outcome = st.radio("What did you find?", queries.RESOLUTIONS)
+        remote_id = st.text_input("Its id on the network (when it is there)")
+        if st.form_submit_button("Record what I found"):
+            posted = outcome == queries.RESOLUTIONS[0]
+            if posted and not remote_id.strip():
+                st.error("Give the post's id on the network.")
+            else:
+                try:
+                    settled = data.resolve(viewer, int(delivery_id),
+                                           remote_id=remote_id.strip() if posted else None,
+                                           cancel=outcome == queries.RESOLUTIONS[2])
+                except ResolveError as refused:
+                    st.error(str(refused))
+                else:
+                    components.flash_and_rerun(f"Delivery {delivery_id} is now {settled}.")
+
+st.subheader("All deliveries")
+statuses_column, campaign_column, account_column = st.columns(3)
+statuses = statuses_column.multiselect("Status", [s.value for s in queries.STATUS_ORDER])
+campaign = campaign_column.selectbox("Campaign", ["all", *data.campaigns(viewer)["key"]])
+account = account_column.selectbox("Account", ["all", *data.account_keys(viewer)])
+upcoming = st.checkbox("Only the next twelve months")
+now = utcnow().replace(second=0, microsecond=0)  # a stable cache key within the minute
+wanted = DeliveryFilter(
+    statuses=tuple(statuses),
+    campaign_key=None if campaign == "all" else campaign,
+    account_key=None if account == "all" else account,
+    since=now if upcoming else None,
+    until=now + timedelta(days=365) if upcoming else None,
+)
+listing = data.deliveries(viewer, wanted)
+components.table(listing, name="Deliveries in send order")
+if len(listing) == queries.MAX_ROWS:
+    st.caption(f"Showing the first {queries.MAX_ROWS:,}; narrow the filters to see the rest.")
+
+st.subheader("Account health")
+components.table(data.account_health(viewer), name="Accounts: connection state and errors")

@@ -1,0 +1,217 @@
+"""The dashboard's edge: settings and engine built once per process, query results cached for
+a short while, and the few changes an officer can make (each clears the cached results).
+
+Nothing here connects at import time. Query functions live in `dashboard.queries`; this
+module only opens sessions for them and caches what they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns import db
+from campaigns.approval import ApprovalResult, approve_campaign
+from campaigns.clock import utcnow
+from campaigns.control import PauseResult, pause, resume
+from campaigns.deliveries import resolve_unconfirmed
+from campaigns.settings import Settings, load_settings
+from campaigns.sharekit import build_zip
+from campaigns.users import Viewer
+from dashboard import queries
+from dashboard.queries import CampaignInfo, DeliveryFilter
+
+#: Seconds a query result is reused: the worker changes statuses behind the dashboard's back.
+TTL = 30
+#: Where content (and its images, for share kits) lives; `chorus dashboard --content` sets it.
+CONTENT_DIR_ENV = "CHORUS_CONTENT_DIR"  # the environment variable behind Settings.content_dir
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False, on_release=Engine.dispose)
+def _engine(url: str) -> Engine:
+    engine = db.make_engine(url)
+    db.upgrade(engine)  # as the CLI does: a fresh database is usable at once
+    return engine
+
+
+@st.cache_resource(show_spinner=False)
+def _sessions(url: str) -> sessionmaker[Session]:
+    return db.session_factory(_engine(url))
+
+
+def sessions() -> sessionmaker[Session]:
+    return _sessions(settings().database_url)
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    with sessions()() as session:
+        yield session
+
+
+def content_dir() -> Path:
+    return settings().content_dir
+
+
+def zone() -> str:
+    return settings().timezone
+
+
+# ---- cached reads -----------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def deliveries(viewer: Viewer, wanted: DeliveryFilter) -> pd.DataFrame:
+    with reading() as session:
+        return queries.deliveries(session=session, viewer=viewer, wanted=wanted)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def needs_attention(viewer: Viewer) -> pd.DataFrame:
+    with reading() as session:
+        return queries.needs_attention(session=session, viewer=viewer)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def status_counts(viewer: Viewer) -> pd.DataFrame:
+    with reading() as session:
+        return queries.status_counts(session=session, viewer=viewer)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def campaigns(viewer: Viewer) -> pd.DataFrame:
+    with reading() as session:
+        return queries.campaigns(session=session, viewer=viewer)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def campaign_years(viewer: Viewer) -> list[int]:
+    with reading() as session:
+        return queries.campaign_years(session=session, viewer=viewer)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def events_for_year(viewer: Viewer, year: int) -> pd.DataFrame:
+    with reading() as session:
+        return queries.events_for_year(session=session, viewer=viewer, year=year)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def campaign_info(viewer: Viewer, key: str) -> CampaignInfo | None:
+    with reading() as session:
+        return queries.campaign_info(session=session, viewer=viewer, key=key, zone=zone())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def variant_previews(viewer: Viewer, campaign_key: str) -> pd.DataFrame:
+    with reading() as session:
+        return queries.variant_previews(session=session, viewer=viewer,
+                                        campaign_key=campaign_key)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def account_health(viewer: Viewer) -> pd.DataFrame:
+    with reading() as session:
+        return queries.account_health(session=session, viewer=viewer, zone=zone())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def account_keys(viewer: Viewer) -> list[str]:
+    with reading() as session:
+        return queries.account_keys(session=session, viewer=viewer)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def posting_pause() -> dict[str, object]:
+    with reading() as session:
+        return queries.posting_pause(session=session)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def partners(viewer: Viewer) -> pd.DataFrame:
+    with reading() as session:
+        return queries.partners(session=session, viewer=viewer)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def consent_matrix(viewer: Viewer) -> pd.DataFrame:
+    with reading() as session:
+        return queries.consent_matrix(session=session, viewer=viewer)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def share_kit_options(viewer: Viewer) -> pd.DataFrame:
+    with reading() as session:
+        return queries.share_kit_options(session=session, viewer=viewer)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def share_kit_zip(viewer: Viewer, partner_key: str, campaign_key: str) -> tuple[str, bytes]:
+    """The kit's file name and ZIP bytes."""
+    with reading() as session:
+        kit = queries.share_kit(session=session, viewer=viewer, partner_key=partner_key,
+                                campaign_key=campaign_key, content_dir=content_dir())
+    return kit.file_name, build_zip(kit, stamp=utcnow())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def datasets() -> pd.DataFrame:
+    with reading() as session:
+        return queries.datasets(session=session, zone=zone())
+
+
+# ---- changes (officers only) -------------------------------------------------------------------
+
+
+#: Everything that shows a delivery's state, a campaign's sign-off or the pause.
+_AFFECTED_BY_CHANGES = (deliveries, needs_attention, status_counts, campaigns, campaign_info,
+                        variant_previews, posting_pause, events_for_year, share_kit_zip)
+
+
+def _changed() -> None:
+    for cached in _AFFECTED_BY_CHANGES:
+        cached.clear()
+
+
+@contextmanager
+def _changing(viewer: Viewer) -> Iterator[Session]:
+    viewer.require_change()
+    with db.transaction(sessions()) as session:
+        yield session
+    _changed()
+
+
+def approve(viewer: Viewer, campaign_key: str) -> ApprovalResult:
+    """Sign off a campaign's planned posts as the signed-in officer (never its author)."""
+    with _changing(viewer) as session:
+        return approve_campaign(campaign_key, viewer.name, session=session, now=utcnow())
+
+
+def pause_posting(viewer: Viewer, reason: str, campaign_key: str | None = None) -> PauseResult:
+    with _changing(viewer) as session:
+        return pause(session=session, now=utcnow(), by=viewer.name, reason=reason,
+                     campaign_key=campaign_key)
+
+
+def resume_posting(viewer: Viewer, campaign_key: str | None = None) -> PauseResult:
+    with _changing(viewer) as session:
+        return resume(session=session, now=utcnow(), by=viewer.name, campaign_key=campaign_key)
+
+
+def resolve(viewer: Viewer, delivery_id: int, *, remote_id: str | None, cancel: bool) -> str:
+    """Settle an unconfirmed post; returns its new state and reason, for the page to say."""
+    with _changing(viewer) as session:
+        delivery = resolve_unconfirmed(delivery_id, session=session, by=viewer.name,
+                                       now=utcnow(), remote_id=remote_id, cancel=cancel)
+        return f"{delivery.status.value}: {delivery.status_reason}"

@@ -1,0 +1,439 @@
+"""The dashboard through Streamlit's AppTest: sign-in, every page for every role, what each
+role may see and do, and that no token is ever rendered."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from streamlit.testing.v1 import AppTest
+
+from campaigns import db
+from campaigns.control import PAUSE_KEY
+from campaigns.models import Campaign, Control, Delivery, DeliveryStatus, User
+from campaigns.reports import import_report_file
+from campaigns.users import DISABLED as DISABLED_MESSAGE
+from campaigns.users import NOT_RECOGNISED, add_user
+from dashboard.auth import PAGES, USER_KEY
+from dashboard.queries import RESOLUTIONS, SANDBOX_LABEL, SYNTHETIC_LABEL
+from tests.conftest import NOW, ROOT
+from tests.dashboard.conftest import (
+    APP,
+    APPROVED_CAMPAIGN,
+    BOARD,
+    COUNCIL,
+    DISABLED,
+    DRAFT_CAMPAIGN,
+    FAILED_REASON,
+    OFFICER,
+    PASSWORD,
+    POLICE,
+    SHARE_KIT_PARTNER,
+    TOKEN,
+    Person,
+    Seeded,
+    button,
+    frames,
+    open_app,
+    rendered_text,
+    sign_in,
+)
+
+S = DeliveryStatus
+SignedIn = Callable[[Person], AppTest]
+EVERYONE = (OFFICER, BOARD, COUNCIL, SHARE_KIT_PARTNER)
+#: The only button a read-only user may be shown.
+HARMLESS_BUTTONS = {"Sign out"}
+
+
+def page_path(name: str) -> str:
+    return PAGES[name].path
+
+
+def open_page(at: AppTest, name: str) -> AppTest:
+    return at.switch_page(page_path(name)).run()
+
+
+def statuses(sessions: sessionmaker[Session], campaign_key: str) -> set[S]:
+    with sessions() as session:
+        query = (select(Delivery.status).join(Delivery.campaign)
+                 .where(Campaign.key == campaign_key))
+        return set(session.scalars(query))
+
+
+# ---- signing in --------------------------------------------------------------------------------
+
+
+def test_a_visitor_who_has_not_signed_in_sees_only_the_sign_in_form(seeded: Seeded) -> None:
+    at = open_app().run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["E-mail address", "Password"]
+    assert not at.dataframe
+    with pytest.raises(ValueError, match="navigation page"):
+        at.switch_page(page_path("deliveries"))
+
+
+@pytest.mark.parametrize("person", EVERYONE, ids=lambda p: p.email)
+def test_a_local_account_signs_in_and_its_role_decides_the_pages(
+    signed_in: SignedIn, person: Person
+) -> None:
+    at = signed_in(person)
+    assert person.name in at.sidebar.caption[0].value
+    for page in PAGES.values():
+        if person.role in page.roles:
+            at.switch_page(page.path)
+        else:
+            with pytest.raises(ValueError):
+                at.switch_page(page.path)
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(seeded: Seeded) -> None:
+    wrong_password = sign_in(OFFICER, password="not the password at all")
+    unknown_user = sign_in(Person("nobody@chorus.example", "Nobody", "officer"))
+    for at in (wrong_password, unknown_user):
+        assert [e.value for e in at.error] == [NOT_RECOGNISED]
+        assert at.text_input  # still on the form
+        assert not at.dataframe
+
+
+def test_a_disabled_account_cannot_sign_in(seeded: Seeded) -> None:
+    at = sign_in(DISABLED)
+    assert [e.value for e in at.error] == [DISABLED_MESSAGE]
+    assert not at.dataframe
+
+
+def test_disabling_a_user_ends_their_open_session(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = signed_in(OFFICER)
+    with db.transaction(seeded_sessions) as session:
+        session.scalars(select(User).where(User.email == OFFICER.email)).one().disabled = True
+    at.run()
+    assert [t.label for t in at.text_input] == ["E-mail address", "Password"]
+    assert not at.dataframe
+
+
+def test_the_role_comes_from_the_database_on_every_run(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = open_page(signed_in(OFFICER), "campaigns")
+    assert any(b.label.startswith("Pause") for b in at.button)
+    with db.transaction(seeded_sessions) as session:
+        session.scalars(select(User).where(User.email == OFFICER.email)).one().role = "board"
+    at.run()
+    assert {b.label for b in at.button} <= HARMLESS_BUTTONS
+
+
+def test_signing_out_returns_to_the_sign_in_form(signed_in: SignedIn) -> None:
+    at = signed_in(OFFICER)
+    button(at, "Sign out").click().run()
+    assert [t.label for t in at.text_input] == ["E-mail address", "Password"]
+    assert USER_KEY not in at.session_state
+    assert not at.dataframe
+
+
+OIDC = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback",
+                 "cookie_secret": "a cookie secret for tests",
+                 "client_id": "chorus", "client_secret": "not-a-real-secret",
+                 "server_metadata_url": "https://id.example/.well-known/openid-configuration"}}
+
+
+def oidc_app(user: dict[str, object]) -> AppTest:
+    at = open_app()
+    at.secrets.update(OIDC)
+    at.user = user
+    return at.run()
+
+
+def test_with_oidc_configured_the_provider_signs_people_in_instead_of_passwords(
+    seeded: Seeded,
+) -> None:
+    at = oidc_app({"is_logged_in": False})
+    assert not at.exception
+    assert not at.text_input
+    assert [b.label for b in at.button] == ["Sign in"]
+
+
+def test_an_oidc_address_is_mapped_to_its_role_in_the_users_table(seeded: Seeded) -> None:
+    at = oidc_app({"is_logged_in": True, "email": BOARD.email, "email_verified": True})
+    assert not at.exception
+    assert at.title[0].value == "Board overview"
+    assert {b.label for b in at.button} <= HARMLESS_BUTTONS
+
+
+def test_an_oidc_address_not_in_the_users_table_is_refused_politely(seeded: Seeded) -> None:
+    at = oidc_app({"is_logged_in": True, "email": "stranger@elsewhere.example"})
+    assert not at.exception
+    assert "does not have access to Chorus" in at.warning[0].value
+    assert [b.label for b in at.button] == ["Sign out"]
+    assert not at.dataframe
+    unverified = oidc_app({"is_logged_in": True, "email": OFFICER.email,
+                           "email_verified": False})
+    assert "not verified" in unverified.warning[0].value
+    assert not unverified.dataframe
+
+
+# ---- every page, every role --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("person", EVERYONE, ids=lambda p: p.email)
+def test_every_page_opens_for_every_role_without_errors_or_tokens(
+    signed_in: SignedIn, seeded: Seeded, person: Person
+) -> None:
+    at = signed_in(person)
+    opened = 0
+    for page in PAGES.values():
+        if person.role not in page.roles:
+            continue
+        at.switch_page(page.path).run()
+        opened += 1
+        assert not at.exception, f"{page.title}: {at.exception}"
+        assert not at.error, f"{page.title}: {[e.value for e in at.error]}"
+        assert at.title, page.title
+        text = rendered_text(at)
+        assert TOKEN not in text, page.title
+        assert seeded.sealed_token not in text, page.title
+        assert seeded.sealed_token[:40] not in text, page.title
+    assert opened >= 3
+
+
+def test_a_role_taken_away_mid_session_closes_its_pages(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = open_page(signed_in(OFFICER), "board")
+    with db.transaction(seeded_sessions) as session:
+        user = session.scalars(select(User).where(User.email == OFFICER.email)).one()
+        user.role, user.organisation_key = "partner", COUNCIL.organisation
+    at.run()  # asks for the board page again, which partners may not open
+    assert at.title[0].value != PAGES["board"].title
+    assert not at.metric
+
+
+def test_a_page_script_run_on_its_own_still_checks_the_role(
+    seeded: Seeded, seeded_sessions: sessionmaker[Session]
+) -> None:
+    with seeded_sessions() as session:
+        partner_id = session.scalars(select(User.id).where(User.email == COUNCIL.email)).one()
+    at = AppTest.from_file(str(APP.parent / page_path("board")), default_timeout=30)
+    at.session_state[USER_KEY] = partner_id
+    at.run()
+    assert [e.value for e in at.error] == ["This page is not available to you."]
+    assert not at.metric and not at.dataframe
+
+
+def test_pages_live_outside_a_pages_directory() -> None:
+    """A `pages/` folder beside app.py switches Streamlit to its older multipage mode, where
+    each page file is reachable by its address without app.py's sign-in step."""
+    assert not (APP.parent / "pages").exists()
+
+
+# ---- the board: read-only ----------------------------------------------------------------------
+
+
+def test_the_board_is_shown_nothing_that_changes_anything(signed_in: SignedIn) -> None:
+    at = signed_in(BOARD)
+    for name in ("board", "campaigns", "deliveries", "partners", "data"):
+        open_page(at, name)
+        assert {b.label for b in at.button} <= HARMLESS_BUTTONS, name
+        assert not at.text_input and not at.radio, name
+        assert not at.get("download_button"), name
+
+
+def test_board_overview_counts_posts_with_an_accessible_chart(signed_in: SignedIn) -> None:
+    at = signed_in(BOARD)
+    assert [m.label for m in at.metric] == ["Posted", "Waiting to send", "Awaiting sign-off",
+                                           "Need attention"]
+    counts = frames(at)[0].set_index("status")["posts"]
+    expected = [counts["posted"], counts["approved"] + counts["scheduled"], counts["draft"],
+                counts["failed"] + counts["unconfirmed"] + counts["missed"]]
+    assert [m.value for m in at.metric] == [str(n) for n in expected]
+    assert expected[0] == 1 and expected[2] == 9 and expected[3] == 2
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert spec["description"].startswith("Bar chart of the number of posts")
+    assert "Posts by status" in [h.value for h in at.subheader]
+    assert all(layer["mark"]["aria"] is False for layer in spec["layer"])
+    assert any("posts in all" in m.value for m in at.markdown)
+    assert any(SANDBOX_LABEL in w.value for w in at.warning)
+    assert any("reporting-data import" in i.value for i in at.info)
+
+
+# ---- partners: their own organisation only -----------------------------------------------------
+
+
+OTHER_ORGANISATIONS = ("North Yorkshire Police", "police-x", "NYP_YorkHate", "University of York",
+                       "university-bluesky", "Citizens Advice York",
+                       "We take every report of hate crime seriously")  # the police's wording
+
+
+def test_a_partner_sees_only_its_own_organisation_on_every_page(signed_in: SignedIn) -> None:
+    at = signed_in(COUNCIL)
+    for name in ("campaigns", "deliveries", "partners"):
+        open_page(at, name)
+        text = rendered_text(at)
+        for other in OTHER_ORGANISATIONS:
+            assert other not in text, f"{name} shows {other!r}"
+        for frame in frames(at):
+            if "organisation" in frame.columns:
+                assert set(frame["organisation"]) <= {"City of York Council"}, name
+            if "account" in frame.columns:
+                assert all(a.startswith("council-") for a in frame["account"]), name
+    open_page(at, "partners")
+    assert frames(at)[0]["key"].tolist() == ["city-of-york-council"]
+    assert frames(at)[1]["partner"].tolist() == ["City of York Council"]
+
+
+def test_a_partner_cannot_approve_or_pause(signed_in: SignedIn) -> None:
+    at = signed_in(POLICE)
+    for name in ("campaigns", "deliveries", "partners"):
+        open_page(at, name)
+        assert {b.label for b in at.button} <= HARMLESS_BUTTONS, name
+        assert not at.text_input and not at.radio, name
+
+
+def test_a_partner_that_posts_by_hand_downloads_its_share_kit(signed_in: SignedIn) -> None:
+    at = open_page(signed_in(SHARE_KIT_PARTNER), "partners")
+    labels = [d.label for d in at.get("download_button")]
+    assert labels == ["Download share-kit-nhcaw-2026-citizens-advice-york.zip"]
+    council = open_page(signed_in(COUNCIL), "partners")
+    assert not council.get("download_button")
+    assert any("No share kits" in i.value for i in council.info)
+
+
+# ---- officers: approve, pause, resume, settle ----------------------------------------------------
+
+
+def choose_campaign(at: AppTest, key: str) -> AppTest:
+    open_page(at, "campaigns")
+    campaign = next(s for s in at.selectbox if s.label == "Campaign")
+    return campaign.select(key).run()
+
+
+def test_an_officer_approves_a_campaign_as_the_named_approver(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = choose_campaign(signed_in(OFFICER), DRAFT_CAMPAIGN)
+    button(at, "Approve 9 posts as Olu Officer").click().run()
+    assert not at.exception
+    assert "approved by Olu Officer" in at.success[0].value
+    assert statuses(seeded_sessions, DRAFT_CAMPAIGN) == {S.APPROVED}
+    with seeded_sessions() as session:
+        campaign = session.scalars(select(Campaign).where(Campaign.key == DRAFT_CAMPAIGN)).one()
+        assert campaign.approved_by == "Olu Officer"
+    assert not any(b.label.startswith("Approve") for b in at.button)
+
+
+def test_the_author_of_a_campaign_cannot_approve_it(
+    seeded: Seeded, seeded_sessions: sessionmaker[Session]
+) -> None:
+    with db.transaction(seeded_sessions) as session:
+        author = session.scalars(
+            select(Campaign.author).where(Campaign.key == DRAFT_CAMPAIGN)).one()
+        add_user(session=session, email="jo@chorus.example", name=author, role="officer",
+                 password=PASSWORD, now=NOW)
+    at = choose_campaign(sign_in(Person("jo@chorus.example", author, "officer")),
+                         DRAFT_CAMPAIGN)
+    button(at, f"Approve 9 posts as {author}").click().run()
+    assert "someone other than its author must approve it" in at.error[0].value
+    assert statuses(seeded_sessions, DRAFT_CAMPAIGN) == {S.DRAFT}
+
+
+def test_an_officer_pauses_and_resumes_a_campaign(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = choose_campaign(signed_in(OFFICER), APPROVED_CAMPAIGN)
+    before = statuses(seeded_sessions, APPROVED_CAMPAIGN)
+    assert S.APPROVED in before
+    at.text_input[0].input("a serious incident in the city")
+    button(at, "Pause this campaign").click().run()
+    assert "waiting posts held" in at.success[0].value
+    paused = statuses(seeded_sessions, APPROVED_CAMPAIGN)
+    assert S.APPROVED not in paused and S.PAUSED in paused
+    assert any("This campaign is paused" in w.value for w in at.warning)
+    button(at, "Resume this campaign").click().run()
+    assert "posts released" in at.success[0].value
+    assert statuses(seeded_sessions, APPROVED_CAMPAIGN) == before
+
+
+def test_pausing_needs_a_reason(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = choose_campaign(signed_in(OFFICER), APPROVED_CAMPAIGN)
+    button(at, "Pause this campaign").click().run()
+    assert at.error[0].value == "Say why the campaign is paused."
+    assert S.PAUSED not in statuses(seeded_sessions, APPROVED_CAMPAIGN)
+
+
+def test_an_officer_pauses_all_posting_and_every_page_says_so(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = open_page(signed_in(OFFICER), "deliveries")
+    at.text_input[0].input("pre-election period")
+    button(at, "Pause all posting").click().run()
+    with seeded_sessions() as session:
+        control = session.get(Control, PAUSE_KEY)
+        assert control is not None and control.value["active"]
+    open_page(at, "partners")
+    assert any("Posting is paused for the whole partnership" in w.value for w in at.warning)
+    open_page(at, "deliveries")
+    button(at, "Resume all posting").click().run()
+    assert "Posting resumed" in at.success[0].value
+
+
+def test_an_officer_settles_an_unconfirmed_post(
+    signed_in: SignedIn, seeded: Seeded, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = open_page(signed_in(OFFICER), "deliveries")
+    next(s for s in at.selectbox if s.label == "Delivery").select(seeded.unconfirmed_id)
+    at.radio[0].set_value(RESOLUTIONS[0])
+    next(t for t in at.text_input if t.label.startswith("Its id")).input("1861234567890")
+    button(at, "Record what I found").click().run()
+    assert not at.exception
+    assert "is now posted" in at.success[0].value
+    with seeded_sessions() as session:
+        delivery = session.get(Delivery, seeded.unconfirmed_id)
+        assert delivery is not None
+        assert (delivery.status, delivery.remote_id) == (S.POSTED, "1861234567890")
+
+
+def test_failed_and_unconfirmed_posts_show_their_reason_and_what_to_do(
+    signed_in: SignedIn, seeded: Seeded
+) -> None:
+    at = open_page(signed_in(OFFICER), "deliveries")
+    attention = frames(at)[0]
+    by_id = attention.set_index("id")
+    assert by_id.loc[seeded.failed_id, "reason"] == FAILED_REASON
+    assert "change the post's wording" in by_id.loc[seeded.failed_id, "what to do next"]
+    assert "timeline" in by_id.loc[seeded.unconfirmed_id, "what to do next"]
+
+
+def test_sandbox_data_is_labelled_wherever_it_is_shown(signed_in: SignedIn) -> None:
+    at = open_page(signed_in(OFFICER), "deliveries")
+    assert any(SANDBOX_LABEL in w.value for w in at.warning)
+    health = frames(at)[-1]
+    council = health.set_index("account").loc["council-x"]
+    assert council["sandbox"] == SANDBOX_LABEL
+    assert council["token stored"] == "yes"
+    assert council["last error"].startswith("429")
+
+
+def test_deliveries_can_be_filtered_by_status(signed_in: SignedIn) -> None:
+    at = open_page(signed_in(OFFICER), "deliveries")
+    at.multiselect[0].select("posted").run()
+    listing = frames(at)[-2]
+    assert listing["status"].tolist() == ["posted"]
+
+
+def test_the_data_page_lists_reporting_sources_with_synthetic_ones_labelled(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    with db.transaction(seeded_sessions) as session:
+        import_report_file(ROOT / "tests" / "fixtures" / "reports" / "long-synthetic.csv",
+                           session=session, now=NOW, imported_by="test")
+    at = open_page(signed_in(BOARD), "data")
+    [sources] = frames(at)
+    assert sources["file"].str.endswith("long-synthetic.csv").all()
+    assert sources["synthetic"].tolist() == [SYNTHETIC_LABEL]
+    assert any(SYNTHETIC_LABEL in w.value for w in at.warning)
