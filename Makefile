@@ -27,6 +27,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/plan_year.py
 	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/collect.py
+	$(BIN)/python bench/dashboard.py
 
 reset:
 	rm -rf var

@@ -22,6 +22,7 @@ from campaigns.clock import utcnow
 from campaigns.content import EVENTS_FILE, Library, read_library
 from campaigns.control import ControlError, pause, resume
 from campaigns.deliveries import ResolveError, list_deliveries, resolve_unconfirmed
+from campaigns.export import CONFLICT_ADVICE, ContentConflict
 from campaigns.loader import load_library
 from campaigns.models import Delivery, DeliveryStatus
 from campaigns.plan_store import PlanResult, campaigns_to_plan, occurrence_of, plan_and_store
@@ -162,11 +163,21 @@ def content_validate(directory: ContentDir = Path("content")) -> None:
 
 
 @content_app.command("load")
-def content_load(directory: ContentDir = Path("content")) -> None:
+def content_load(
+    directory: ContentDir = Path("content"),
+    overwrite: Annotated[bool, typer.Option(
+        help="Replace campaigns edited in the browser with the files' versions.")] = False,
+) -> None:
     """Validate, then load the content into the database in one transaction."""
     library = _checked(directory)
-    with runtime() as rt, db.transaction(rt.sessions) as session:
-        result = load_library(library, session=session, default_timezone=rt.settings.timezone)
+    try:
+        with runtime() as rt, db.transaction(rt.sessions) as session:
+            result = load_library(library, session=session,
+                                  default_timezone=rt.settings.timezone, overwrite=overwrite)
+    except ContentConflict as conflict:
+        for each in conflict.conflicts:
+            typer.secho(str(each), fg=typer.colors.RED, err=True)
+        raise fail(CONFLICT_ADVICE) from conflict
     if not result.changed:
         typer.echo("content loaded: nothing changed")
         return
@@ -435,6 +446,9 @@ app.add_typer(reports_app, name="reports")
 from campaigns.engagement_cli import engagement_app  # noqa: E402
 
 app.add_typer(engagement_app, name="engagement")
+from campaigns.export_cli import content_export  # noqa: E402
+
+content_app.command("export")(content_export)
 
 
 def main() -> None:

@@ -2,6 +2,10 @@
 
 Loading the same files twice changes nothing. Rows that have left the files are marked
 `withdrawn` rather than deleted, so the history of what they sent stays intact.
+
+Loading never silently replaces a campaign edited in the dashboard (campaigns.authoring): if
+its file says something else, or it has no file, the load is refused and each conflict named,
+unless the caller asks to overwrite.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.content import CampaignContent, Library
+from campaigns.export import ContentConflict, browser_conflicts, digest
 from campaigns.models import (
     Account,
     Base,
@@ -48,16 +53,27 @@ class LoadResult:
         return bool(self.created or self.updated or self.withdrawn)
 
 
-def load_library(library: Library, *, session: Session, default_timezone: str) -> LoadResult:
-    """Upsert everything in an error-free `library`, inside the caller's transaction."""
+def load_library(
+    library: Library, *, session: Session, default_timezone: str, overwrite: bool = False
+) -> LoadResult:
+    """Upsert everything in an error-free `library`, inside the caller's transaction.
+
+    Raises ContentConflict, before writing anything, when campaigns edited in the browser
+    differ from the files; with `overwrite` the files' versions replace them.
+    """
     if library.errors:
         raise ContentInvalid(library)
+    conflicts = browser_conflicts(library, session=session, default_timezone=default_timezone)
+    if conflicts and not overwrite:
+        raise ContentConflict(conflicts)
     result = LoadResult()
     _load_events(library, session, result)
     _load_channels(library, session, result)
     organisations = _load_partners(library, session, result)
     for content in library.campaigns:
-        _load_campaign(content, session, result, default_timezone)
+        campaign = _load_campaign(content, session, result, default_timezone)
+        campaign.loaded_hash = digest(content.spec, default_timezone)
+        campaign.edited_at = campaign.edited_by = None
     _withdraw_missing(session, Campaign, {c.key for c in library.campaigns}, result)
     session.flush()
     _load_consents(library, session, organisations, result)
@@ -155,7 +171,7 @@ def _load_consents(
 
 def _load_campaign(
     content: CampaignContent, session: Session, result: LoadResult, default_timezone: str
-) -> None:
+) -> Campaign:
     spec = content.spec.campaign
     campaign = _upsert(session, Campaign, spec.key, result, name=spec.name, event_key=spec.event,
                        year=spec.year, timezone=spec.timezone or default_timezone,
@@ -176,6 +192,7 @@ def _load_campaign(
         if key not in {p.key for p in content.spec.posts} and not post.withdrawn:
             post.withdrawn = True
             result.withdrawn["posts"] += 1
+    return campaign
 
 
 def _post_values(post_in: PostIn) -> dict[str, Any]:

@@ -157,6 +157,12 @@ class Campaign(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paused: Mapped[bool] = mapped_column(default=False)
     withdrawn: Mapped[bool] = mapped_column(default=False)
+    #: Last changed in the dashboard (Compose) since it was last loaded from its file; loading
+    #: a file that differs is then a conflict, never a silent overwrite (campaigns.loader).
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    edited_by: Mapped[str | None] = mapped_column(String(200))
+    #: sha256 of the campaign as last loaded from its file (campaigns.export.digest).
+    loaded_hash: Mapped[str | None] = mapped_column(String(64))
 
     event: Mapped[Event | None] = relationship()
     posts: Mapped[list[Post]] = relationship(back_populates="campaign", order_by="Post.key")

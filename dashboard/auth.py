@@ -48,6 +48,8 @@ PAGES: Mapping[str, PageDef] = {
                      ":material/insights:", frozenset({OFFICER, BOARD})),
     "campaigns": PageDef("app_pages/calendar_and_campaigns.py", "campaigns",
                          "Calendar and campaigns", ":material/calendar_month:", frozenset(ROLES)),
+    "compose": PageDef("app_pages/compose.py", "compose", "Compose", ":material/edit_note:",
+                       frozenset({OFFICER})),
     "deliveries": PageDef("app_pages/deliveries.py", "deliveries", "Deliveries",
                           ":material/send:", frozenset(ROLES)),
     "partners": PageDef("app_pages/partners.py", "partners", "Partners", ":material/handshake:",

@@ -4,12 +4,15 @@ Every chart goes through `chart_with_table`: the chart carries a title and a `de
 (its accessible name), its marks are hidden from assistive technology (`aria=False`, which
 axe needs for `svg-img-alt`), and beside it come a summary sentence and the numbers as a
 table. Colours come from the Okabe–Ito palette, safe for colour-blind readers, and never carry
-meaning alone: every bar is labelled with its category and value.
+meaning alone: every bar is labelled with its category and value. A chart's words (axes, legend,
+labels) are drawn in the page's own text colour, so they stay legible in light and dark themes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import altair as alt
@@ -17,11 +20,26 @@ import pandas as pd
 import streamlit as st
 
 from campaigns.sharekit import NETWORK_NAMES
+from dashboard.boardpack import (
+    PackChart,
+    PackTable,
+    csv_bytes,
+    images_available,
+    pack_zip,
+    png_bytes,
+    svg_bytes,
+)
+from dashboard.insights import REAL_ACCOUNTS, EffectResult, Figure
 from dashboard.queries import SANDBOX_LABEL, SYNTHETIC_LABEL
 
 #: Okabe & Ito (2008), distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000")
+#: The colour of a chart's words. Streamlit's chart theme greys axis labels and titles
+#: (#808495, 3.7:1 on white, under WCAG 2.2 AA's 4.5:1), and Vega draws text marks black, which
+#: vanishes in the dark theme. Charts are drawn as SVG, where `currentColor` is the colour of the
+#: text around the chart: the theme's own text colour, light or dark.
+CHART_TEXT = "currentColor"
 
 
 def table(frame: pd.DataFrame, *, name: str, height: int | None = None) -> None:
@@ -64,8 +82,12 @@ def chart_with_table(
     st.subheader(title)
     st.write(summary)
     chart_area, table_area = st.columns([3, 2]) if beside else (st.container(), st.container())
+    accessible = (chart.properties(description=description)
+                  .configure_axis(labelColor=CHART_TEXT, titleColor=CHART_TEXT)
+                  .configure_legend(labelColor=CHART_TEXT, titleColor=CHART_TEXT)
+                  .configure_text(color=CHART_TEXT))
     with chart_area:
-        st.altair_chart(chart.properties(description=description), width="stretch")
+        st.altair_chart(accessible, width="stretch")
     with table_area:
         table(frame, name=f"{title}: the numbers in the chart")
 
@@ -148,3 +170,175 @@ def show_flash() -> None:
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
         st.success(message, icon=":material/check_circle:")
+
+
+# ---- the board overview -----------------------------------------------------------------------
+
+#: Shading of awareness windows, behind the marks; grey, so it never competes with data colours.
+WINDOW_SHADE = "#888888"
+#: Both weekly charts give their y axis this width, so their weeks line up one above the other.
+Y_AXIS_WIDTH = 64
+
+
+def headline_figures(figures: Sequence[Figure]) -> None:
+    for area, figure in zip(st.columns(len(figures)), figures, strict=True):
+        area.metric(figure.label, figure.value, figure.delta, help=figure.help, border=True,
+                    delta_color="normal" if figure.coloured else "off")
+
+
+def _time_scale(first: date, last: date) -> alt.Scale:
+    after = last + timedelta(days=1)
+    return alt.Scale(domain=[alt.DateTime(year=d.year, month=d.month, date=d.day)
+                             for d in (first, after)])
+
+
+def _window_layers(windows: pd.DataFrame, scale: alt.Scale) -> tuple[list[alt.Chart],
+                                                                      list[alt.Chart]]:
+    """Awareness windows as shaded bands (to go behind the data) and their names at the top
+    (to go in front), in alternating rows so that neighbours' names do not overlap."""
+    if windows.empty:
+        return [], []
+    bands = pd.DataFrame({
+        "event": [f"{n} {y}" for n, y in zip(windows["name"], windows["year"], strict=True)],
+        "label": [f"{s} {y}" for s, y in zip(windows["short"], windows["year"], strict=True)],
+        "start": pd.to_datetime(windows["start"]),
+        "until": pd.to_datetime(windows["end"]) + pd.Timedelta(days=1),
+        "campaign": [c or "none recorded" for c in windows["campaign"]],
+        "row": [4 + 13 * (n % 2) for n in range(len(windows))],
+    })
+    shade = alt.Chart(bands).mark_rect(aria=False, clip=True, color=WINDOW_SHADE,
+                                       opacity=0.18).encode(
+        x=alt.X("start:T", scale=scale), x2="until:T",
+        tooltip=[alt.Tooltip("event:N"), alt.Tooltip("start:T", title="from"),
+                 alt.Tooltip("campaign:N", title="Chorus campaign")])
+    names = alt.Chart(bands).mark_text(aria=False, clip=True, align="left", baseline="top",
+                                       dx=3, fontSize=10).encode(
+        x=alt.X("start:T", scale=scale), y=alt.Y("row:Q", scale=None), text="label:N")
+    return [shade], [names]
+
+
+def _week_axis(title: str, first: date, last: date) -> alt.Axis:
+    """Ticks on Mondays (about thirteen of them), as the weeks are counted."""
+    mondays = pd.date_range(first, last, freq="W-MON")
+    step = max(1, len(mondays) // 13)
+    return alt.Axis(title=title, format="%d %b", labelAngle=0, values=[
+        alt.DateTime(year=m.year, month=m.month, date=m.day) for m in mondays[::step]])
+
+
+def reach_chart(lines: pd.DataFrame, windows: pd.DataFrame, *, first: date,
+                last: date) -> alt.LayerChart:
+    """Weekly impressions as bars across each week, sandbox stacked on real and named apart in
+    the legend, over the shaded awareness windows."""
+    scale = _time_scale(first, last)
+    order = [a for a in (REAL_ACCOUNTS, SANDBOX_LABEL) if a in set(lines["accounts"])]
+    stacked = lines.assign(
+        until=lines["week"] + pd.Timedelta(days=6),
+        rank=lines["accounts"].map({a: n for n, a in enumerate(order)})).sort_values(
+        ["week", "rank"])
+    stacked["top"] = stacked.groupby("week")["impressions"].cumsum()
+    stacked["bottom"] = stacked["top"] - stacked["impressions"]
+    bars = alt.Chart(stacked).mark_rect(aria=False, clip=True).encode(
+        x=alt.X("week:T", scale=scale, axis=_week_axis("week starting", first, last)),
+        x2="until:T",
+        y=alt.Y("bottom:Q", title="impressions gained",
+                axis=alt.Axis(format="~s", minExtent=Y_AXIS_WIDTH, maxExtent=Y_AXIS_WIDTH)),
+        y2="top:Q",
+        color=alt.Color("accounts:N", title=None, scale=alt.Scale(
+            domain=order, range=list(OKABE_ITO[:len(order)])),
+            legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("week:T", title="week starting"), alt.Tooltip("accounts:N"),
+                 alt.Tooltip("impressions:Q", format=",")])
+    behind, front = _window_layers(windows, scale)
+    return alt.LayerChart(layer=[*behind, bars, *front])
+
+
+def reports_chart(lines: pd.DataFrame, windows: pd.DataFrame, *, first: date, last: date,
+                  threshold: int) -> alt.LayerChart:
+    """Weekly reports, a line with points per series (colour and dash both tell them apart),
+    drawn mid-week under the reach bars; hidden counts are gaps, and a grey band marks the
+    range under the disclosure threshold where no count is drawn."""
+    scale = _time_scale(first, last)
+    series = list(dict.fromkeys(lines["series"]))
+    points = lines.assign(midweek=lines["week"] + pd.Timedelta(days=3, hours=12))
+    encoding: dict[str, Any] = {
+        "x": alt.X("midweek:T", scale=scale, axis=_week_axis("week starting", first, last)),
+        "y": alt.Y("count:Q", title="reports", axis=alt.Axis(
+            format="d", tickMinStep=1, minExtent=Y_AXIS_WIDTH, maxExtent=Y_AXIS_WIDTH)),
+        "color": alt.Color("series:N", title=None, scale=alt.Scale(
+            # The first series (all strands) in the text colour, not OKABE_ITO's black, which
+            # vanishes on the dark theme's background.
+            domain=series, range=[CHART_TEXT, *OKABE_ITO[:6]][:len(series)]),
+            legend=alt.Legend(orient="bottom", columns=3)),
+        "strokeDash": alt.StrokeDash("series:N", title=None, scale=alt.Scale(
+            domain=series, range=[[1, 0], [6, 3], [2, 2], [8, 2, 2, 2], [4, 4], [1, 3]]
+            [:len(series)])),
+        "tooltip": [alt.Tooltip("week:T", title="week starting"), alt.Tooltip("series:N"),
+                    alt.Tooltip("count:Q")],
+    }
+    drawn = alt.Chart(points).mark_line(
+        aria=False, clip=True, point=alt.OverlayMarkDef(aria=False, filled=True, size=30),
+    ).encode(**encoding)
+    hidden = pd.DataFrame({"low": [0], "high": [threshold - 0.5],
+                           "note": [f"counts under {threshold} are not shown"]})
+    band = alt.Chart(hidden).mark_rect(aria=False, color=WINDOW_SHADE, opacity=0.25).encode(
+        y=alt.Y("low:Q"), y2="high:Q")
+    note = alt.Chart(hidden).mark_text(aria=False, align="right", baseline="bottom", dx=-4,
+                                       fontSize=10).encode(
+        x=alt.value("width"), y=alt.Y("high:Q"), text="note:N")
+    behind, front = _window_layers(windows, scale)
+    return alt.LayerChart(layer=[band, note, *behind, drawn, *front])
+
+
+def _described(chart: alt.LayerChart, description: str) -> alt.LayerChart:
+    """As `chart_with_table` shows a chart: its accessible name, words in the text colour."""
+    return (chart.properties(description=description)
+            .configure_axis(labelColor=CHART_TEXT, titleColor=CHART_TEXT)
+            .configure_legend(labelColor=CHART_TEXT, titleColor=CHART_TEXT)
+            .configure_text(color=CHART_TEXT))
+
+
+def charts_with_table(
+    charts: Sequence[tuple[alt.LayerChart, str]], *, title: str, summary: str,
+    frame: pd.DataFrame,
+) -> None:
+    """Charts one above the other (so their weeks line up), each with its description, then
+    the summary sentence and the table of every number they draw."""
+    st.subheader(title)
+    st.write(summary)
+    for chart, description in charts:
+        st.altair_chart(_described(chart, description), width="stretch")
+    table(frame, name=f"{title}: the numbers in the charts")
+
+
+def effect_explanation(result: EffectResult) -> None:
+    """One window's estimate in plain English, then every caveat as a list."""
+    st.write(result.explanation())
+    if result.caveats:
+        st.markdown("\n".join(f"- {caveat}" for caveat in result.caveats))
+
+
+def board_pack(
+    tables: Sequence[PackTable], charts: Sequence[PackChart], *, readme: str, stamp: datetime,
+) -> None:
+    """Downloads: the whole pack as one ZIP, and each file on its own. Images are drawn only
+    when asked for (a callable), so showing the page costs nothing."""
+    st.download_button(
+        "Download the board pack (ZIP)", partial(pack_zip, tables, charts, readme=readme,
+                                                 stamp=stamp),
+        file_name=f"board-pack-{stamp:%Y-%m-%d}.zip", mime="application/zip",
+        on_click="ignore", icon=":material/download:", type="primary")
+    if not images_available():
+        st.caption("Charts cannot be drawn as images on this installation (vl-convert-python "
+                   "is missing); the pack holds their numbers as tables.")
+    with st.expander("Single files"):
+        for pack_table in tables:
+            st.download_button(f"{pack_table.title} (CSV)", csv_bytes(pack_table.frame),
+                               file_name=pack_table.file_name, mime="text/csv",
+                               on_click="ignore", key=f"pack-{pack_table.file_name}")
+        if images_available():
+            for chart in charts:
+                for kind, draw, mime in (("svg", svg_bytes, "image/svg+xml"),
+                                         ("png", png_bytes, "image/png")):
+                    st.download_button(f"{chart.title} ({kind.upper()})", partial(draw, chart),
+                                       file_name=chart.file_name(kind), mime=mime,
+                                       on_click="ignore", key=f"pack-{chart.file_name(kind)}")

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
+from tempfile import TemporaryDirectory
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -21,10 +24,12 @@ from campaigns.approval import ApprovalResult, approve_campaign
 from campaigns.clock import utcnow
 from campaigns.control import PauseResult, pause, resume
 from campaigns.deliveries import resolve_unconfirmed
+from campaigns.reports import ImportResult, import_report_file
 from campaigns.settings import Settings, load_settings
 from campaigns.sharekit import build_zip
 from campaigns.users import Viewer
-from dashboard import queries
+from dashboard import insights, queries
+from dashboard.insights import BoardOverview, Effects, EffectYears, Period, UploadPreview
 from dashboard.queries import CampaignInfo, DeliveryFilter
 
 #: Seconds a query result is reused: the worker changes statuses behind the dashboard's back.
@@ -215,3 +220,64 @@ def resolve(viewer: Viewer, delivery_id: int, *, remote_id: str | None, cancel: 
         delivery = resolve_unconfirmed(delivery_id, session=session, by=viewer.name,
                                        now=utcnow(), remote_id=remote_id, cancel=cancel)
         return f"{delivery.status.value}: {delivery.status_reason}"
+
+
+# ---- board overview and the Data page (dashboard.insights) --------------------------------------
+
+
+def today() -> date:
+    """Today in the partnership's time zone."""
+    return utcnow().astimezone(ZoneInfo(zone())).date()
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def reporting_areas() -> list[str]:
+    with reading() as session:
+        return insights.reporting_areas(session=session)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def board_overview(viewer: Viewer, period: Period, area: str | None) -> BoardOverview:
+    with reading() as session:
+        return insights.board_overview(session=session, viewer=viewer, period=period,
+                                       area=area, zone=zone(),
+                                       threshold=settings().suppression_threshold)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def effect_years(viewer: Viewer, area: str) -> EffectYears | None:
+    with reading() as session:
+        return insights.effect_years(session=session, viewer=viewer, area=area)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def effects(viewer: Viewer, area: str, year: int) -> Effects:
+    with reading() as session:
+        return insights.effects(session=session, viewer=viewer, area=area, year=year)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False, max_entries=8)
+def upload_preview(content: bytes, name: str, source: str | None) -> UploadPreview:
+    """What importing the uploaded file would store, or its problems; writes nothing."""
+    with reading() as session:
+        return insights.preview_upload(content, name=name, source=source, session=session,
+                                       zone=zone())
+
+
+def import_reports(
+    viewer: Viewer, content: bytes, name: str, *, source: str | None, citation: str | None
+) -> ImportResult:
+    """Import an uploaded reporting file as the signed-in officer (all of it, or nothing).
+
+    The importer reads a path, so the upload is written under its own name to a scratch folder
+    that is removed at once; the dataset keeps the uploaded file's name.
+    """
+    with _changing(viewer) as session, TemporaryDirectory(prefix="chorus-upload-") as folder:
+        path = Path(folder) / insights.upload_file_name(name)
+        path.write_bytes(content)
+        result = import_report_file(path, session=session, now=utcnow(), source=source,
+                                    citation=citation, imported_by=viewer.name)
+    for cached in (datasets, reporting_areas, board_overview, effect_years, effects,
+                   upload_preview):
+        cached.clear()
+    return result

@@ -31,11 +31,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod.families import Poisson
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS
 
-from campaigns.analysis.periods import campaign_exposure
+from campaigns.analysis.periods import MIN_BASELINE_WEEKS, campaign_exposure
 
 Seasonality = Literal["fourier", "month"]
 Family = Literal["poisson", "negbin", "auto"]
@@ -44,7 +46,6 @@ YEAR_DAYS = 365.25
 #: Below two seasonal cycles before the campaign, the season and the effect are hard to separate.
 SHORT_BASELINE_WEEKS = 104
 SHORT_CAMPAIGN_WEEKS = 4
-MIN_BASELINE_WEEKS = 26
 SMALL_WEEKLY_MEAN = 5.0
 OVERDISPERSION_ALPHA = 0.05
 #: An NB2 dispersion this small is Poisson for any count we will see.
@@ -288,7 +289,7 @@ def _fit(
 ) -> _Fit:
     if family not in ("poisson", "negbin", "auto"):
         raise ValueError(f"family must be 'poisson', 'negbin' or 'auto', not {family!r}")
-    poisson = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
+    poisson = GLM(y, X, family=Poisson(), offset=offset).fit()
     dispersion = float(poisson.pearson_chi2 / poisson.df_resid)
     params, mu, variance, name = poisson.params, poisson.mu, poisson.mu, "quasi-Poisson"
     note = ""
@@ -307,7 +308,7 @@ def _fit(
 def _overdispersed(y: np.ndarray, mu: np.ndarray) -> bool:
     """Cameron and Trivedi's test: regress ((y-mu)² - y)/mu on mu; a positive slope is NB2."""
     aux = ((y - mu) ** 2 - y) / mu
-    result = sm.OLS(aux, mu).fit()
+    result = OLS(aux, mu).fit()
     return bool(result.tvalues[0] > stats.norm.isf(OVERDISPERSION_ALPHA))
 
 

@@ -12,6 +12,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+#: Weeks of reports before a campaign that an effect estimate needs (kept here, not in
+#: effect.py, so that asking it does not load statsmodels).
+MIN_BASELINE_WEEKS = 26
+
 Freq = Literal["week", "month"]
 FREQS: tuple[Freq, ...] = ("week", "month")
 

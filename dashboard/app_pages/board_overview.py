@@ -1,35 +1,122 @@
-"""Board overview: the partnership's posts at a glance (read-only for everyone)."""
+"""Board overview: campaign reach against hate-crime reporting, with honest caveats and no
+identifiable small counts (read-only for everyone)."""
 
 import streamlit as st
 
-from dashboard import auth, components, data, queries
+from campaigns.clock import utcnow
+from dashboard import auth, boardpack, components, data, insights
+from dashboard.boardpack import PackChart, PackTable
+from dashboard.queries import SYNTHETIC_LABEL
 
 viewer = auth.page_viewer("board")
 st.title("Board overview")
+st.write("The partnership's campaign reach set beside hate-crime reporting, week by week, "
+         "with the estimated effect of each awareness campaign and what it can and cannot say.")
 
-counts = data.status_counts(viewer)
-figures = queries.headline(counts)
-posted, waiting, sign_off, attention = st.columns(4)
-posted.metric("Posted", f"{figures.posted:,}", border=True)
-waiting.metric("Waiting to send", f"{figures.waiting:,}", border=True)
-sign_off.metric("Awaiting sign-off", f"{figures.awaiting_sign_off:,}", border=True)
-attention.metric("Need attention", f"{figures.needs_attention:,}", border=True,
-                 help="Failed, unconfirmed or missed: see the Deliveries page.")
-components.sandbox_count_notice(figures.sandbox)
+length, ending, where = st.columns(3)
+weeks = length.selectbox("Period", insights.PERIOD_WEEKS,
+                         index=insights.PERIOD_WEEKS.index(insights.DEFAULT_WEEKS),
+                         format_func=insights.weeks_label)
+last_day = ending.date_input("Ending with the week of", value=data.today(),
+                             format="DD/MM/YYYY")
+areas = data.reporting_areas()
+area = where.selectbox("Reporting area", areas) if areas else None
+period = insights.period_ending(last_day, weeks)
+board = data.board_overview(viewer, period, area)
 
-components.chart_with_table(
-    components.bar_chart(counts, category="status", value="posts"),
-    title="Posts by status",
-    description="Bar chart of the number of posts in each delivery state, from draft to "
-                "cancelled.",
-    summary=queries.status_summary(counts),
-    frame=counts,
-)
+st.caption(f"Figures for {period.describe()}, each compared with the {weeks} weeks before.")
+if board.synthetic:
+    st.warning(f"{SYNTHETIC_LABEL}: the reporting figures for {area} come from a synthetic "
+               "demo file, made up for trying Chorus out. They say nothing about real "
+               "reporting.", icon=":material/science:")
+components.headline_figures(board.figures)
+if board.sandbox_note:
+    st.warning(board.sandbox_note, icon=":material/science:")
 
-st.subheader("Campaigns")
-components.table(data.campaigns(viewer), name="Campaigns with their posts by state")
+reach = components.reach_chart(board.reach_lines, board.windows, first=period.first_week,
+                               last=period.last_day)
+reach_text = ("Bar chart of the impressions gained each week, real and sandbox accounts "
+              "apart, with the dates of awareness events shaded.")
+charts = [(reach, reach_text)]
+if board.report_lines is not None:
+    reports = components.reports_chart(board.report_lines, board.windows,
+                                       first=period.first_week, last=period.last_day,
+                                       threshold=board.threshold)
+    charts.append((reports, f"Line chart of the weekly hate crime reports in {area}: offences "
+                            "and each strand's motivating factors, with the dates of awareness "
+                            "events shaded; counts under the disclosure threshold are gaps."))
+components.charts_with_table(
+    charts, title="Weekly reach and reports",
+    summary=board.weekly_summary, frame=board.weekly)
+if area is None:
+    st.info("No weekly reporting figures have been imported yet, so reach cannot be set "
+            "beside reporting. Officers import them on the Data page.", icon=":material/info:")
 
-st.info("Reach and engagement of each campaign, set against hate-crime reporting trends with "
-        "their caveats, are not on this page yet: they come once the engagement collector's "
-        "and the reporting-data import's figures are wired in. Until then it counts posts only.",
-        icon=":material/info:")
+st.subheader("Campaigns and reporting: the estimated effect")
+years = data.effect_years(viewer, area) if area is not None else None
+effects = None
+if area is None or years is None:
+    st.info("An effect can be estimated once weekly reporting figures are imported.",
+            icon=":material/info:")
+else:
+    year = st.selectbox("Awareness windows in", years.years,
+                        index=years.years.index(years.default))
+    effects = data.effects(viewer, area, year)
+    st.write(effects.note)
+    components.table(effects.table, name=f"Estimated effect of each awareness window on weekly "
+                                         f"reports in {area}")
+    labels = [r.label for r in effects.estimated]
+    if labels:
+        chosen = st.selectbox("Explain the estimate for", labels, index=effects.default)
+        components.effect_explanation(effects.result(chosen))
+    else:
+        st.info("No window has enough weekly figures around it for an estimate yet: the table "
+                "says why for each.", icon=":material/info:")
+
+partners_chart = components.bar_chart(board.partners, category="partner", value="impressions")
+if board.partners.empty:
+    st.subheader("Partners' contribution")
+    st.write(board.partners_summary)
+else:
+    components.chart_with_table(
+        partners_chart, title="Partners' contribution",
+        description="Bar chart of the impressions each organisation's accounts gained in the "
+                    "period, largest first.",
+        summary=board.partners_summary, frame=board.partners)
+
+st.subheader("Reach of each campaign")
+if board.campaigns.empty:
+    st.write("No campaign's posts were sent or gained impressions in these weeks.")
+else:
+    components.table(board.campaigns, name="Posts, impressions and engagements of each "
+                                           "campaign in the period")
+
+st.subheader("Data freshness and sources")
+components.table(board.freshness, name="How up to date the figures are")
+sources = data.datasets()
+if sources.empty:
+    st.write("No reporting data has been imported yet.")
+else:
+    components.table(sources, name="Reporting figures imported, with their citations")
+
+st.subheader("Board pack")
+tables = [PackTable("Headline figures", board.figures_table),
+          PackTable("Weekly reach and reports", board.weekly),
+          PackTable("Partners' contribution", board.partners),
+          PackTable("Reach of each campaign", board.campaigns),
+          PackTable("Data freshness", board.freshness),
+          PackTable("Sources", sources)]
+if effects is not None:
+    tables.insert(2, PackTable(f"Estimated effect of each awareness window in {effects.year}",
+                               effects.table))
+pack_charts = [PackChart("Weekly reach", reach, reach_text)]
+if not board.partners.empty:
+    pack_charts.append(PackChart("Partners' contribution", partners_chart,
+                                 "Bar chart of the impressions each organisation's accounts "
+                                 "gained."))
+if len(charts) > 1:
+    pack_charts.insert(1, PackChart(f"Weekly reports in {area}", *charts[1]))
+stamp = utcnow()
+components.board_pack(tables, pack_charts, stamp=stamp, readme=boardpack.readme(
+    title="Chorus board pack", period=period.describe(), tables=tables, charts=pack_charts,
+    notices=board.notices, stamp=f"{stamp:%Y-%m-%d %H:%M} UTC"))

@@ -2,6 +2,9 @@
 
 import streamlit as st
 
+from campaigns import db
+from campaigns.clock import utcnow
+from campaigns.manual_posts import ManualPostError, campaign_posts, record_manual_post
 from campaigns.users import BOARD
 from dashboard import auth, components, data
 
@@ -33,3 +36,41 @@ if viewer.role != BOARD:
         name, kit = data.share_kit_zip(viewer, chosen["partner key"], chosen["campaign key"])
         st.download_button(f"Download {name}", kit, file_name=name, mime="application/zip",
                            icon=":material/download:")
+
+if viewer.may_change:
+    st.subheader("Record a post made by hand")
+    st.write("When a partner posts by hand (from its share kit), paste the link to its post "
+             "here. Chorus then reads the post's public engagement like its own posts', so the "
+             "board sees the whole partnership's reach. X links only, for now.")
+    partner_rows = data.partners(viewer)
+    partner_names: dict[str, str] = dict(zip(partner_rows["key"], partner_rows["organisation"],
+                                             strict=True))
+    partner_keys: list[str] = partner_rows.loc[partner_rows["role"] == "partner", "key"].tolist()
+    with data.reading() as session:
+        posts_of = campaign_posts(session=session)
+    if partner_keys and posts_of:
+        by_hand = st.selectbox("Partner who posted it", partner_keys, key="by-hand-partner",
+                               format_func=lambda k: partner_names.get(k, k))
+        for_campaign = st.selectbox("Campaign", list(posts_of), key="by-hand-campaign",
+                                    format_func=lambda k: posts_of[k][0])
+        for_post = st.selectbox("Which of its posts", posts_of[for_campaign][1],
+                                key="by-hand-post")
+        link = st.text_input("Link to the post", key="by-hand-link",
+                             placeholder="https://x.com/TheirAccount/status/1850000000000000000")
+        if st.button("Record this post") and by_hand and for_campaign and for_post:
+            try:
+                with db.transaction(data.sessions()) as session:
+                    recorded = record_manual_post(
+                        link, session=session, organisation_key=by_hand,
+                        campaign_key=for_campaign, post_key=for_post, by=viewer.name,
+                        now=utcnow())
+                    recorded_id = recorded.id
+            except ManualPostError as refused:
+                st.error(f"Not recorded: {refused}")
+            else:
+                for cached in (data.deliveries, data.status_counts, data.needs_attention,
+                               data.campaigns):
+                    cached.clear()
+                components.flash_and_rerun(
+                    f"Recorded as delivery {recorded_id}, posted: its engagement is read from "
+                    "the next collection on.")

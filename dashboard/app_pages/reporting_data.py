@@ -1,22 +1,70 @@
-"""Data: the reporting sources in the database and the disclosure setting."""
+"""Data: import reporting files (officers), with a preview and every validation message before
+anything is written; the disclosure threshold; the sources already imported."""
 
 import streamlit as st
 
-from dashboard import auth, components, data
+from campaigns.reports import ReportsInvalid
+from dashboard import auth, components, data, insights
 
 viewer = auth.page_viewer("data")
 st.title("Data")
-st.info("Import reporting files with `chorus reports import FILE` for now: importing them "
-        "here, with a preview and the validation messages before anything is written, is still "
-        "to come. This page lists the sources already in the database.", icon=":material/info:")
+if not viewer.may_change:
+    components.read_only_note()
 
 threshold = data.settings().suppression_threshold
-st.write(f"Disclosure control: counts below {threshold} are shown as '<{threshold}' so that "
-         "no one can be identified from a small number.")
+st.write(f"Disclosure control: in any table of reports finer than a force's annual totals, "
+         f"counts below {threshold} are shown as '<{threshold}', and other counts that would "
+         "give them away as '[c]', so that no one can be identified from a small number.")
+
+if viewer.may_change:
+    st.subheader("Import a reporting file")
+    st.write("A CSV, XLSX or ODS file in one of the layouts `chorus reports import` reads. "
+             "Chorus checks the whole file first and shows what it found: nothing is written "
+             "until you import it, and then all of it or nothing.")
+    upload = st.file_uploader("Reporting file (CSV, XLSX or ODS)",
+                              type=[s.lstrip(".") for s in insights.SUFFIXES])
+    source = st.text_input("Source, for a Home Office or per-strand table (optional)",
+                           placeholder="police-recorded", autocomplete="off")
+    citation = st.text_input("Citation: where the figures were published (optional; the "
+                             "file's own '# citation:' line otherwise)", autocomplete="off")
+    if upload is not None:
+        content = upload.getvalue()
+        preview = data.upload_preview(content, upload.name, source.strip() or None)
+        if preview.importable:
+            st.success(preview.summary(), icon=":material/check_circle:")
+        elif preview.imported_before:
+            st.info(preview.summary(), icon=":material/info:")
+        else:
+            st.warning(preview.summary(), icon=":material/warning:")
+        if not preview.problems.empty:
+            components.table(preview.problems, name=f"Problems found in {preview.name}")
+        if preview.total_counts:
+            if preview.synthetic:
+                st.warning("This file is marked synthetic ('# synthetic'): its figures will be "
+                           "labelled synthetic wherever they are shown.",
+                           icon=":material/science:")
+            shown = len(preview.counts)
+            more = (f" (the first {shown:,} of {preview.total_counts:,})"
+                    if shown < preview.total_counts else "")
+            st.markdown(f"**The counts it would store{more}**")
+            components.table(preview.counts, name=f"Counts read from {preview.name}")
+        if preview.importable and st.button(
+                f"Import {preview.total_counts:,} counts from {preview.name}", type="primary"):
+            try:
+                result = data.import_reports(viewer, content, upload.name,
+                                             source=source.strip() or None,
+                                             citation=citation.strip() or None)
+            except ReportsInvalid as refused:
+                st.error(f"Nothing was imported: {refused}. " + "; ".join(
+                    str(p) for p in refused.problems))
+            else:
+                components.flash_and_rerun(
+                    f"Imported {result.counts:,} counts from {preview.name} "
+                    f"({', '.join(result.areas)}, {result.first_day} to {result.last_day}).")
 
 st.subheader("Sources")
 sources = data.datasets()
 if sources.empty:
-    st.write("No reporting data has been imported yet (chorus reports import FILE).")
+    st.write("No reporting data has been imported yet.")
 else:
     components.table(sources, name="Imported reporting files")

@@ -1,0 +1,276 @@
+"""Compose: write campaigns, their posts and each network's wording in the browser.
+
+The page edits one post of one campaign at a time, starting from what the database holds, and
+checks the whole campaign on every change with the rules content files follow
+(campaigns.authoring). Saving writes it in one transaction; it is then planned and approved
+as usual.
+"""
+
+from datetime import time
+from typing import Any
+
+import streamlit as st
+
+from campaigns import authoring, db
+from campaigns.authoring import SEND_MODES, AuthoringInvalid, ImageRefused
+from campaigns.clock import utcnow
+from campaigns.sharekit import NETWORK_NAMES
+from dashboard import auth, components, data
+
+NEW = "__new__"
+CAMPAIGN = "compose-campaign"
+#: A selection the last save asks for, applied before the widgets are drawn.
+NEXT = "compose-next"
+AUDIENCES = {"all": "All: the lead and every partner that consents",
+             "lead": "The lead organisation's accounts only",
+             "accounts": "Chosen accounts"}
+
+viewer = auth.page_viewer("compose")
+st.title("Compose")
+st.write("Write a campaign and its posts: each network's wording, images with their alt "
+         "text, and when they go out. Every change is checked with the rules content files "
+         "follow; saving stores the campaign, which is then planned and approved as usual. "
+         "Nothing is sent from this page.")
+
+with data.reading() as session:
+    options = authoring.choices(session=session)
+if not options.events or not options.channels:
+    st.info("Load the awareness calendar and reporting channels first (chorus content load).")
+    st.stop()
+names = {"events": dict(options.events), "channels": dict(options.channels),
+         "partners": dict(options.partners), "accounts": dict(options.accounts)}
+
+
+def labelled(labels: dict[str, str]) -> Any:
+    """A format_func showing each key's label."""
+    return lambda key: labels.get(key, key)
+
+
+def choose(label: str, keys: list[str], key: str, default: str, **kwargs: Any) -> Any:
+    """A selectbox whose choice lives in its widget state; a save may ask for a new one."""
+    asked = st.session_state.get(NEXT, {}).pop(key, None)
+    if asked in keys:
+        st.session_state[key] = asked
+    if st.session_state.get(key) not in keys:
+        st.session_state[key] = default
+    return st.selectbox(label, keys, key=key, **kwargs)
+
+
+def counter(network: str, wording: str, link: str | None) -> None:
+    """The live length counter, in words as well as colour."""
+    if not wording.strip():
+        st.caption(f"No {NETWORK_NAMES[network]} wording: nothing is posted on "
+                   f"{NETWORK_NAMES[network]}.")
+        return
+    [measured] = authoring.measure_post({"link": link, "variants": {network: wording}})
+    st.caption(f"{NETWORK_NAMES[network]} length: {measured.counter()}")
+
+
+# ---- the campaign -----------------------------------------------------------------------------
+
+campaign_labels = dict(options.campaigns) | {NEW: "A new campaign"}
+campaign_keys = [k for k, _ in options.campaigns] + [NEW]
+campaign_key = choose("Campaign", campaign_keys, CAMPAIGN, campaign_keys[0],
+                      format_func=labelled(campaign_labels))
+creating = campaign_key == NEW
+with data.reading() as session:
+    stored = None if creating else authoring.stored_document(campaign_key, session=session)
+if stored is None and not creating:
+    st.info("That campaign can no longer be edited here.")
+    st.stop()
+head: dict[str, Any] = stored["campaign"] if stored else {}
+prefix = f"compose:{campaign_key}:"
+
+st.subheader("Campaign")
+if creating:
+    key = st.text_input("Campaign key", key=prefix + "key",
+                        help="Lower-case letters, digits and hyphens, e.g. refugee-week-2027. "
+                             "It never changes once saved.")
+else:
+    key = campaign_key
+    st.caption(f"Key: {key} (keys never change)")
+name = st.text_input("Name", value=head.get("name", ""), key=prefix + "name")
+event_keys = [k for k, _ in options.events]
+event = st.selectbox("Awareness event", event_keys, key=prefix + "event",
+                     index=event_keys.index(head["event"]) if head.get("event") in event_keys
+                     else 0, format_func=labelled(names["events"]))
+year = int(st.number_input("Year", min_value=2000, max_value=2100, step=1, key=prefix + "year",
+                           value=int(head.get("year", utcnow().year))))
+zone = st.text_input("Time zone (IANA name)", value=head.get("timezone", data.zone()),
+                     key=prefix + "timezone")
+summary = st.text_area("Summary (optional)", value=head.get("summary", ""),
+                       key=prefix + "summary")
+author = head.get("author", viewer.name)
+st.caption(f"Author: {author}. Someone other than the author approves the campaign.")
+campaign_head = {"key": key.strip(), "name": name, "event": event, "year": year,
+                 "timezone": zone.strip(), "author": author}
+if summary.strip():
+    campaign_head["summary"] = summary.strip()
+base: dict[str, Any] = {"campaign": campaign_head, "posts": stored["posts"] if stored else []}
+
+# ---- one post ---------------------------------------------------------------------------------
+
+st.subheader("Post")
+posts = {p["key"]: p for p in base["posts"]}
+post_keys = [*posts, NEW]
+post_key = choose("Post to write", post_keys, prefix + "post", post_keys[0],
+                  format_func=lambda k: "A new post" if k == NEW else k)
+post: dict[str, Any] = posts.get(post_key, {})
+here = f"{prefix}{post_key}:"
+
+if post_key == NEW:
+    new_key = st.text_input("Post key", key=here + "key",
+                            help="Lower-case letters, digits and hyphens, e.g. launch.")
+else:
+    new_key = post_key
+    st.caption(f"Post key: {post_key}")
+
+mode, days, at = authoring.send_parts(post.get("send", {}))
+modes = list(SEND_MODES)
+when_column, days_column, time_column = st.columns([2, 1, 1])
+with when_column:
+    mode = st.radio("When is it sent?", modes, index=modes.index(mode), key=here + "mode",
+                    format_func=labelled(SEND_MODES))
+with days_column:
+    days_label = {"day": "Day of the event (1 is the first)",
+                  "days_before": "Days before the first day",
+                  "days_after": "Days after the last day (0 is the last day)"}[mode]
+    days = int(st.number_input(days_label, min_value=1 if mode == "day" else 0, step=1,
+                               value=max(days, 1 if mode == "day" else 0),
+                               key=here + f"days-{mode}"))
+with time_column:
+    at = st.time_input("At (local time)", value=at, key=here + "at") or time(9, 0)
+send = authoring.send_document(mode, days, at)
+if event is not None and event in options.event_rules:
+    moment = authoring.send_day(options.event_rules[event], year, send)
+    st.caption(f"Sent on {moment:%A %d %B %Y at %H:%M}, {zone.strip()} time.")
+
+audience_now = post.get("audience", "all")
+audience_mode = audience_now if isinstance(audience_now, str) else "accounts"
+audience_mode = st.radio("Who posts it?", list(AUDIENCES), key=here + "audience",
+                         index=list(AUDIENCES).index(audience_mode),
+                         format_func=labelled(AUDIENCES))
+audience: str | list[str] = audience_mode
+if audience_mode == "accounts":
+    audience = st.multiselect("Accounts", list(names["accounts"]), key=here + "accounts",
+                              default=[a for a in audience_now if a in names["accounts"]]
+                              if isinstance(audience_now, list) else [],
+                              format_func=labelled(names["accounts"]))
+
+link = st.text_input("Link (added at the end of each text unless it is already in it)",
+                     value=post.get("link", ""), key=here + "link").strip() or None
+channel_keys = list(names["channels"])
+channel = st.selectbox(
+    "Reporting channel (every text must give its web address or phone number)", channel_keys,
+    key=here + "channel", format_func=labelled(names["channels"]),
+    index=channel_keys.index(post["reporting_channel"])
+    if post.get("reporting_channel") in channel_keys else 0)
+
+st.markdown("**Images**")
+images = []
+for index, image in enumerate(post.get("images", [])):
+    alt = st.text_area(f"Alt text for {image['file']}", value=image["alt"],
+                       key=here + f"alt-{index}")
+    if not st.checkbox(f"Remove {image['file']}", key=here + f"remove-{index}"):
+        images.append({"file": image["file"], "alt": alt})
+upload = st.file_uploader("Add an image (PNG, JPEG, GIF or WebP, at most 5 MB)",
+                          type=["png", "jpg", "jpeg", "gif", "webp"], key=here + "upload")
+if upload is not None:
+    try:
+        stored_as = authoring.store_image(data.content_dir(), upload.name, upload.getvalue())
+    except ImageRefused as refused:
+        st.error(str(refused))
+    else:
+        new_alt = st.text_area(f"Alt text for the new image ({upload.name}): what it shows, "
+                               "for people who cannot see it", key=here + "alt-new")
+        if stored_as not in {i["file"] for i in images}:
+            images.append({"file": stored_as, "alt": new_alt})
+
+st.markdown("**Wording for each network** (leave one empty to post nothing there)")
+variants = {}
+for network in authoring.NETWORKS:
+    wording = st.text_area(f"{NETWORK_NAMES[network]} wording", key=here + f"text-{network}",
+                           value=post.get("variants", {}).get(network, ""))
+    counter(network, wording, link)
+    if wording.strip():
+        variants[network] = wording.strip()
+
+st.markdown("**Partners' own wording** (X needs each partner's own words for a post to all)")
+own = post.get("partner_variants", {})
+chosen = st.multiselect("Partners with their own wording", list(names["partners"]),
+                        default=[p for p in own if p in names["partners"]],
+                        format_func=labelled(names["partners"]), key=here + "partners")
+partner_variants = {}
+for partner in chosen:
+    texts = {}
+    for network in authoring.NETWORKS:
+        wording = st.text_area(f"{names['partners'][partner]}: {NETWORK_NAMES[network]} wording",
+                               value=own.get(partner, {}).get(network, ""),
+                               key=here + f"own-{partner}-{network}")
+        if wording.strip():
+            counter(network, wording, link)
+            texts[network] = wording.strip()
+    if texts:
+        partner_variants[partner] = texts
+
+written: dict[str, Any] = {"key": new_key.strip(), "send": send, "audience": audience,
+                           "link": link, "reporting_channel": channel, "images": images,
+                           "variants": variants, "partner_variants": partner_variants}
+written = {k: v for k, v in written.items() if v not in (None, [], {})}
+document = authoring.with_post(base, written, replacing=None if post_key == NEW else post_key)
+
+# ---- checks, preview, save --------------------------------------------------------------------
+
+original = None if creating else campaign_key
+with data.reading() as session:
+    checked = authoring.check_campaign(document, session=session, content_dir=data.content_dir(),
+                                       default_timezone=data.zone(), original_key=original)
+
+st.subheader("Checks")
+st.caption("Length on each network, the reporting channel in every text, alt text, hashtags "
+           "and every key: errors stop the campaign being saved; warnings are advice.")
+if not checked.problems:
+    st.markdown("No problems found.")
+for problem in checked.problems:
+    show = st.error if problem.severity == "error" else st.warning
+    show(f"{authoring.where(problem, document)}: {problem.message}")
+
+st.subheader("Preview")
+for measured in authoring.measure_post(written):
+    components.post_preview({
+        "network": measured.network, "length": measured.length, "limit": measured.limit,
+        "wording": names["partners"].get(measured.owner, "shared"),
+        "fits": "yes" if measured.fits else "no", "problem": measured.problem or "",
+        "text": measured.text})
+
+
+def save(saving: dict[str, Any], then_post: str | None) -> None:
+    viewer.require_change()
+    try:
+        with db.transaction(data.sessions()) as writing:
+            saved = authoring.save_campaign(
+                saving, session=writing, content_dir=data.content_dir(),
+                default_timezone=data.zone(), editor=viewer.name, now=utcnow(),
+                original_key=original)
+    except AuthoringInvalid as refused:
+        st.error(f"Not saved: {refused}. The problems are listed under Checks.")
+        return
+    for cached in (data.campaigns, data.campaign_info, data.variant_previews,
+                   data.events_for_year, data.campaign_years, data.share_kit_zip):
+        cached.clear()
+    asked: dict[str, str] = {CAMPAIGN: saved.campaign_key}
+    if then_post:
+        asked[f"compose:{saved.campaign_key}:post"] = then_post
+    st.session_state[NEXT] = asked
+    for stale in [k for k in st.session_state if str(k).startswith(f"compose:{NEW}:")]:
+        del st.session_state[stale]
+    components.flash_and_rerun(saved.summary())
+
+
+save_column, remove_column = st.columns(2)
+with save_column:
+    if st.button("Save campaign", type="primary"):
+        save(document, written.get("key"))
+with remove_column:
+    if post_key != NEW and len(posts) > 1 and st.button(f"Remove post {post_key}"):
+        save(authoring.without_post(base, post_key), None)

@@ -1,0 +1,194 @@
+"""Compose through AppTest: officers write and save posts with a live length counter and the
+content checks; nobody else gets the page. And the partners page's form for a post made by
+hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from streamlit.testing.v1 import AppTest
+
+from campaigns.manual_posts import X_EPOCH
+from campaigns.models import Campaign, Delivery, DeliveryStatus, Post, User, Variant
+from dashboard.auth import PAGES, USER_KEY
+from tests.conftest import NOW
+from tests.dashboard.conftest import (
+    APP,
+    BOARD,
+    COUNCIL,
+    OFFICER,
+    POLICE,
+    Person,
+    Seeded,
+    button,
+)
+
+SignedIn = Callable[[Person], AppTest]
+#: The "A new campaign" choice (dashboard/app_pages/compose.py; a page script is not imported).
+NEW = "__new__"
+WORDS = ("Hate crime hurts whole communities. If it happens to you or someone you know, "
+         "report it online in your own words. #NHCAW")
+
+
+def compose(at: AppTest, campaign: str = "nhcaw-2026", post: str = "launch") -> AppTest:
+    at.switch_page(PAGES["compose"].path).run()
+    choose(at, "Campaign", campaign)
+    if campaign != NEW:
+        choose(at, "Post to write", post)
+    return at
+
+
+def choose(at: AppTest, label: str, value: str) -> None:
+    next(s for s in at.selectbox if s.label == label).select(value).run()
+
+
+def write(at: AppTest, label: str, value: str) -> None:
+    widgets = [*at.text_area, *at.text_input]
+    next(w for w in widgets if w.label == label).input(value).run()
+
+
+def counters(at: AppTest, network: str) -> list[str]:
+    return [c.value for c in at.caption if c.value.startswith(f"{network} length: ")]
+
+
+def x_text(sessions: sessionmaker[Session], post: str = "launch") -> str:
+    with sessions() as session:
+        return session.scalars(
+            select(Variant.text).join(Variant.post).join(Post.campaign)
+            .where(Campaign.key == "nhcaw-2026", Post.key == post, Variant.network == "x",
+                   Variant.organisation_key == "")).one()
+
+
+# ---- who gets the page --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("person", [BOARD, COUNCIL, POLICE], ids=lambda p: p.role + p.email)
+def test_board_and_partner_users_do_not_get_the_compose_page(
+    signed_in: SignedIn, person: Person
+) -> None:
+    at = signed_in(person)
+    with pytest.raises(ValueError):
+        at.switch_page(PAGES["compose"].path)
+
+
+def test_the_compose_script_run_on_its_own_still_checks_the_role(
+    seeded: Seeded, seeded_sessions: sessionmaker[Session]
+) -> None:
+    with seeded_sessions() as session:
+        board_id = session.scalars(select(User.id).where(User.email == BOARD.email)).one()
+    at = AppTest.from_file(str(APP.parent / PAGES["compose"].path), default_timeout=30)
+    at.session_state[USER_KEY] = board_id
+    at.run()
+    assert [e.value for e in at.error] == ["This page is not available to you."]
+    assert not at.text_area and not at.button
+
+
+# ---- writing and saving -------------------------------------------------------------------------
+
+
+def test_the_counter_measures_each_network_as_the_text_changes(signed_in: SignedIn) -> None:
+    at = compose(signed_in(OFFICER))
+    assert not at.exception and not at.error
+    assert counters(at, "X")[0] == "X length: 226 of 280 characters, fits"
+    assert counters(at, "Bluesky")[0].startswith("Bluesky length: ")
+    write(at, "X wording", "Report it. " * 30)
+    assert counters(at, "X")[0].startswith("X length: 354 of 280 characters, does not fit")
+    assert any(e.value.startswith("post launch, variants.x: too long or invalid for x")
+               for e in at.error)
+    assert any("354 of 280" in c.value for c in at.caption if c.value.startswith("X ·"))
+
+
+def test_an_officer_saves_a_post_and_is_told_it_needs_planning_and_approval(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = compose(signed_in(OFFICER))
+    write(at, "X wording", WORDS)
+    assert not at.error
+    button(at, "Save campaign").click().run()
+    assert not at.exception
+    [saved] = [s.value for s in at.success]
+    assert saved.startswith("nhcaw-2026 saved (1 variants changed).")
+    assert "chorus plan --campaign nhcaw-2026" in saved and "approves it" in saved
+    assert x_text(seeded_sessions) == WORDS
+    with seeded_sessions() as session:
+        campaign = session.scalars(select(Campaign).where(Campaign.key == "nhcaw-2026")).one()
+        assert campaign.edited_by == OFFICER.name
+    assert next(s for s in at.selectbox if s.label == "Post to write").value == "launch"
+
+
+def test_a_post_with_errors_is_not_saved(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    before = x_text(seeded_sessions)
+    at = compose(signed_in(OFFICER))
+    write(at, "Link (added at the end of each text unless it is already in it)", "")
+    write(at, "X wording", "York stands together against hate.")
+    assert any("does not point to its reporting channel True Vision" in e.value
+               for e in at.error)
+    button(at, "Save campaign").click().run()
+    assert any(e.value.startswith("Not saved:") for e in at.error)
+    assert not at.success
+    assert x_text(seeded_sessions) == before
+
+
+def test_an_officer_creates_a_campaign_as_its_author(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = compose(signed_in(OFFICER), campaign=NEW)
+    write(at, "Campaign key", "hate-crime-week-2027")
+    write(at, "Name", "Hate Crime Awareness Week 2027")
+    choose(at, "Awareness event", "national-hate-crime-awareness-week")
+    next(n for n in at.number_input if n.label == "Year").set_value(2027).run()
+    write(at, "Post key", "launch")
+    write(at, "X wording", "Report hate crime online at https://www.report-it.org.uk #NHCAW")
+    assert not at.error, [e.value for e in at.error]
+    assert any(c.value.startswith("Sent on Saturday 09 October 2027 at 09:00") for c in at.caption)
+    button(at, "Save campaign").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("hate-crime-week-2027 created")
+    assert next(s for s in at.selectbox if s.label == "Campaign").value == "hate-crime-week-2027"
+    with seeded_sessions() as session:
+        campaign = session.scalars(
+            select(Campaign).where(Campaign.key == "hate-crime-week-2027")).one()
+        assert (campaign.author, campaign.year, [p.key for p in campaign.posts]) == (
+            OFFICER.name, 2027, ["launch"])
+
+
+# ---- a post made by hand ------------------------------------------------------------------------
+
+
+def test_an_officer_records_a_partners_post_made_by_hand(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = signed_in(OFFICER).switch_page(PAGES["partners"].path).run()
+    choose(at, "Partner who posted it", "north-yorkshire-police")
+    choose(at, "Campaign", "disability-history-month-2026")
+    choose(at, "Which of its posts", "what-it-is")
+    remote_id = str(int((NOW - X_EPOCH - timedelta(hours=1)) / timedelta(milliseconds=1)) << 22)
+    write(at, "Link to the post", f"https://x.com/NYP_YorkHate/status/{remote_id}")
+    button(at, "Record this post").click().run()
+    assert not at.exception and not at.error
+    assert "its engagement is read from the next collection on" in at.success[0].value
+    with seeded_sessions() as session:
+        delivery = session.scalars(select(Delivery).where(Delivery.remote_id == remote_id)).one()
+        assert (delivery.status, delivery.account.key) == (DeliveryStatus.POSTED, "police-x")
+        assert delivery.metrics_due_at is not None
+
+
+def test_a_wrong_link_is_refused_on_the_partners_page(signed_in: SignedIn) -> None:
+    at = signed_in(OFFICER).switch_page(PAGES["partners"].path).run()
+    write(at, "Link to the post", "https://mastodon.social/@york/1")
+    button(at, "Record this post").click().run()
+    assert [e.value for e in at.error] == [
+        "Not recorded: mastodon.social is not X: only X posts (x.com or twitter.com) can be "
+        "recorded so far"]
+
+
+def test_partners_and_the_board_are_not_offered_the_form(signed_in: SignedIn) -> None:
+    for person in (POLICE, BOARD):
+        at = signed_in(person).switch_page(PAGES["partners"].path).run()
+        assert "Record this post" not in [b.label for b in at.button]
