@@ -28,6 +28,7 @@ from campaigns.schema import (
     PartnerIn,
     PartnersFile,
     PostIn,
+    SendIn,
 )
 from campaigns.sourcemap import Located, PathKey, YamlSyntaxError, load_located
 from campaigns.timezones import LocalTimeKind, classify_local
@@ -304,11 +305,11 @@ def compose(variant: str, link: str | None) -> str:
     return f"{variant}\n\n{link}"
 
 
-def send_local(post: PostIn, occurrence: calendar.Occurrence) -> datetime:
+def send_local(send: SendIn, occurrence: calendar.Occurrence) -> datetime:
     """The naive local wall-clock time a post asks for."""
-    anchor = occurrence.end if post.send.anchor == "end" else occurrence.start
-    day: date = anchor + timedelta(days=post.send.offset_days)
-    return datetime.combine(day, post.send.clock)
+    anchor = occurrence.end if send.anchor == "end" else occurrence.start
+    day: date = anchor + timedelta(days=send.offset_days)
+    return datetime.combine(day, send.clock)
 
 
 def _check_post(
@@ -355,7 +356,7 @@ def _check_send_time(
     report: _Reporter, path: PathKey, post: PostIn, occurrence: calendar.Occurrence,
     zone: ZoneInfo,
 ) -> None:
-    local = send_local(post, occurrence)
+    local = send_local(post.send, occurrence)
     kind = classify_local(local, zone)
     when = f"{local:%A %d %B %Y %H:%M} in {zone.key}"
     if kind is LocalTimeKind.GAP:

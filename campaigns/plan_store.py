@@ -36,7 +36,7 @@ from campaigns.planning import (
     Rules,
     plan_campaign,
 )
-from campaigns.schema import PostIn
+from campaigns.schema import SendIn
 
 ACTOR = "planner"
 #: How far past a campaign's last post the daily cap looks for other campaigns' posts.
@@ -113,15 +113,12 @@ def _posts(session: Session, campaign: Campaign) -> list[Post]:
 
 
 def _post_spec(post: Post, occurrence: calendar.Occurrence) -> PostSpec:
-    post_in = PostIn.model_validate({
-        "key": post.key, "send": post.send, "reporting_channel": post.reporting_channel_key,
-        "variants": {"x": "-"},
-    })
     audience: str | tuple[str, ...] = post.audience
     if post.audience not in ("all", "lead"):
         audience = tuple(post.audience.split(","))
     variants = {(v.network, v.organisation_key): compose(v.text, post.link) for v in post.variants}
-    return PostSpec(post.key, send_local(post_in, occurrence), audience, variants)
+    local = send_local(SendIn.model_validate(post.send), occurrence)
+    return PostSpec(post.key, local, audience, variants)
 
 
 def _accounts(session: Session) -> dict[str, tuple[AccountSpec, Account]]:
