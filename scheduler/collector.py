@@ -412,7 +412,8 @@ class Collector:
         pending: deque[Batch] = deque()
         for network, readers in claim.readers.items():
             posts = self._affordable(claim, network, calls_left[network], now, report)
-            pending.extend(plan_batches(posts, now, readers=readers, size=self.config.batch_size))
+            pending.extend(plan_batches(posts, now, readers=readers,
+                                        size=self._batch_size(network)))
         stopped: set[str] = set()
         while pending:
             batch = pending.popleft()
@@ -430,7 +431,7 @@ class Collector:
         """The network's claimed posts if today's budget covers them, else the longest
         overdue that it does (so a tight budget never starves the same posts)."""
         posts = [p for p in claim.posts if p.network == network]
-        most = calls * self.config.batch_size
+        most = calls * self._batch_size(network)
         if len(posts) <= most:
             return posts
         posts.sort(key=lambda p: (claim.original_due[p.delivery_id], p.delivery_id))
@@ -491,8 +492,15 @@ class Collector:
         """This account cannot read: plan the batch again without it (at most once each)."""
         readers = claim.readers[batch.network]
         readers.discard(account_id)
-        again = plan_batches(batch.posts, now, readers=readers, size=self.config.batch_size)
+        again = plan_batches(batch.posts, now, readers=readers,
+                             size=self._batch_size(batch.network))
         pending.extendleft(reversed(again))
+
+    def _batch_size(self, network: str) -> int:
+        """Ids per read call: the configured size, or less where the network takes fewer
+        (a reader's `batch_size`, e.g. Bluesky's 25 per getPosts)."""
+        most = getattr(self.readers[network], "batch_size", None)
+        return min(self.config.batch_size, most) if most else self.config.batch_size
 
     def _credentials(self, claim: _Claim, account_id: int, reader: MetricsReader,
                      now: datetime) -> Credentials | None:
