@@ -13,11 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The demo: sandbox accounts, the past year replayed through the real worker, reporting data,
+# the dashboard at http://localhost:8501. Safe to run again; Ctrl-C stops everything.
 run: $(STAMP)
-	$(BIN)/chorus db upgrade
-	$(BIN)/chorus content load content
-	$(BIN)/chorus plan --upcoming
-	$(BIN)/chorus deliveries list --upcoming
+	$(BIN)/chorus demo
 
 test: $(STAMP)
 	$(BIN)/ruff check campaigns scheduler dashboard tests bench
@@ -30,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/dashboard.py
 
+# Start the demo over: its database, sandbox, sign-ins and logs all live in var/.
 reset:
 	rm -rf var
 

@@ -449,6 +449,9 @@ app.add_typer(engagement_app, name="engagement")
 from campaigns.export_cli import content_export  # noqa: E402
 
 content_app.command("export")(content_export)
+from campaigns.demo_cli import demo_command  # noqa: E402
+
+app.command("demo")(demo_command)
 
 
 def main() -> None:

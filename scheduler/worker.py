@@ -22,8 +22,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.clock import WarpClock
 from campaigns.control import is_paused
-from campaigns.models import WorkerHeartbeat
+from campaigns.models import Account, Delivery, DeliveryStatus, WorkerHeartbeat
 from campaigns.settings import Settings
 from scheduler import alerts
 from scheduler.collector import Collector, ScheduleError, build_collector
@@ -37,6 +38,16 @@ SYNC_SECONDS = 0.5
 HOUSEKEEPING_SECONDS = 5
 #: How often the engagement collector looks for posts due a reading (at most this late).
 COLLECT_SECONDS = 60
+
+#: Replaying under a `WarpClock`: the longest single jump, how far before a post's time a
+#: jump stops, how often (in simulated time) engagement is read, and the sync interval.
+WARP_STEP = timedelta(hours=12)
+WARP_LEAD = timedelta(milliseconds=20)
+WARP_COLLECT_EVERY = timedelta(hours=6)
+WARP_SYNC_SECONDS = 0.02
+#: A post this long past its time and still not sent does not hold the replay up (the
+#: missed policy and the back-off deal with it as they would in real time).
+WARP_STALL = timedelta(seconds=10)
 
 _current: Worker | None = None
 
@@ -80,8 +91,11 @@ class Worker:
         send_alerts: Callable[[Session, datetime], int] | None = None,
         threads: int = 16,
         collector: Collector | None = None,
+        warp: WarpClock | None = None,
     ) -> None:
         self.dispatcher = dispatcher
+        #: Replaying: `clock` is this warp clock's `now`, and quiet stretches are skipped.
+        self.warp = warp
         #: None: built from the settings when the worker starts.
         self.collector = collector
         self.sessions = sessions
@@ -95,6 +109,7 @@ class Worker:
         self._queued: dict[int, datetime] = {}
         self._lock = threading.Lock()
         self.started_at = clock()
+        self._last_collect = self.started_at
 
     @property
     def worker_id(self) -> str:
@@ -112,7 +127,55 @@ class Worker:
             self._queue(delivery_id, when, now)
         for delivery_id in self.dispatcher.stale(now):
             self.scheduler.add_job(reconcile_job, args=[delivery_id], id=f"reconcile-{delivery_id}",
-                                   replace_existing=True, trigger="date", run_date=now)
+                                   replace_existing=True, trigger="date",
+                                   run_date=self._real(now))
+        if self.warp is not None and not self.warp.caught_up:
+            self._fast_forward(now)
+
+    def _fast_forward(self, now: datetime) -> None:
+        """Replaying: when nothing is being sent or due, jump to just before the next post
+        (at most `WARP_STEP`), reading engagement on the way as the collector would."""
+        assert self.warp is not None
+        waiting, upcoming = self._next_ready(now)
+        if waiting:
+            return
+        target = now + WARP_STEP
+        if upcoming is not None:
+            target = min(target, upcoming - WARP_LEAD)
+        if target <= now:
+            return
+        now = self.warp.jump_to(target)
+        if now - self._last_collect >= WARP_COLLECT_EVERY or self.warp.caught_up:
+            self._last_collect = now
+            self.collect()
+        for delivery_id, when in self.dispatcher.due_soon(now, HORIZON):
+            self._queue(delivery_id, when, now)
+
+    def _next_ready(self, now: datetime) -> tuple[bool, datetime | None]:
+        """Whether a post is being sent or is due now, and when the next one will be ready.
+
+        One statement, so a post changing state mid-check (claimed, or back from `sending`
+        with a retry time) is seen in exactly one of its states.
+        """
+        networks = list(self.dispatcher.publishers)
+        states = (DeliveryStatus.APPROVED, DeliveryStatus.SCHEDULED, DeliveryStatus.SENDING)
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Delivery.status, Delivery.send_at, Delivery.not_before,
+                       Account.backoff_until)
+                .join(Delivery.account)
+                .where(Delivery.status.in_(states), Delivery.network.in_(networks),
+                       Delivery.send_at <= now + WARP_STEP)).all()
+        if any(row.status == DeliveryStatus.SENDING for row in rows):
+            return True, None
+        ready = [max(t for t in row[1:] if t is not None) for row in rows]
+        if any(now - WARP_STALL < r <= now for r in ready):
+            return True, None
+        return False, min((r for r in ready if r > now), default=None)
+
+    def _real(self, moment: datetime) -> datetime:
+        """When APScheduler (which keeps real time) should run a job due at `moment`."""
+        return moment if self.warp is None else self.warp.to_real(moment)
 
     def _queue(self, delivery_id: int, when: datetime, now: datetime) -> None:
         with self._lock:
@@ -121,7 +184,7 @@ class Worker:
             self._queued[delivery_id] = when
         self.scheduler.add_job(deliver_job, args=[delivery_id], id=f"deliver-{delivery_id}",
                                replace_existing=True, trigger="date",
-                               run_date=max(when, now))
+                               run_date=self._real(max(when, now)))
 
     def housekeeping(self) -> None:
         now = self.clock()
@@ -161,14 +224,16 @@ class Worker:
         """Run until SIGINT or SIGTERM; in-flight sends finish and are recorded first."""
         global _current
         _current = self
-        self.scheduler.add_job(sync_job, "interval", seconds=SYNC_SECONDS, id="sync",
-                               replace_existing=True, next_run_time=self.clock())
+        started = self._real(self.clock())
+        sync_seconds = SYNC_SECONDS if self.warp is None else WARP_SYNC_SECONDS
+        self.scheduler.add_job(sync_job, "interval", seconds=sync_seconds, id="sync",
+                               replace_existing=True, next_run_time=started)
         self.scheduler.add_job(housekeeping_job, "interval", seconds=HOUSEKEEPING_SECONDS,
                                id="housekeeping", replace_existing=True,
-                               next_run_time=self.clock())
+                               next_run_time=started)
         if self.collector is not None:
             self.scheduler.add_job(collect_job, "interval", seconds=COLLECT_SECONDS, id="collect",
-                                   replace_existing=True, next_run_time=self.clock())
+                                   replace_existing=True, next_run_time=started)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._stop)
         log.info("worker %s started", self.worker_id)

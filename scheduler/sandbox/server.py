@@ -335,13 +335,17 @@ class RunningSandbox:
 
 
 def start(state_path: Path, port: int = 0, faults: str | dict[str, Any] | None = None,
-          host: str = "127.0.0.1") -> RunningSandbox:
+          host: str = "127.0.0.1", real_time: Callable[[], float] | None = None,
+          ) -> RunningSandbox:
     """Serve a sandbox keeping its state in `state_path`, on `port` (0: any free port).
 
     `faults` is a profile name or a faults object as `POST /_sandbox/faults` takes; `None`
-    keeps the faults saved in the state file (none, for a new one).
+    keeps the faults saved in the state file (none, for a new one). `real_time` replaces the
+    system clock under the sandbox clock (the demo's replay shares its simulated time).
     """
-    state = SandboxState(Store(Path(state_path)), faults)
+    store = Store(Path(state_path))
+    state = (SandboxState(store, faults) if real_time is None
+             else SandboxState(store, faults, real_time=real_time))
     server = _HTTPServer((host, port), Sandbox(state))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               name=f"chorus-sandbox-{server.server_address[1]}", daemon=True)
