@@ -7,6 +7,7 @@ publishers (`scheduler.publishers.x`); this module stores what they produced.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from campaigns.models import Account
-from campaigns.secrets import Credentials, Vault
+from campaigns.secrets import Credentials, SecretKeyMissing, Vault
 
 NOT_CONNECTED = "not-connected"
 CONNECTED = "connected"
@@ -139,6 +140,33 @@ def load_credentials(account: Account, *, vault: Vault) -> Credentials | None:
     if account.token_encrypted is None:
         return None
     return vault.open(account.token_encrypted)
+
+
+@dataclass(frozen=True)
+class ResealResult:
+    resealed: int
+    #: Accounts whose stored credentials no key given could open: they need connecting again.
+    unreadable: tuple[str, ...]
+
+
+def reseal_tokens(*, vault: Vault, old_keys: Sequence[str], session: Session) -> ResealResult:
+    """Encrypt every stored token with the vault's key, opening each with that key or one of
+    `old_keys`: rotating CHORUS_SECRET_KEY without asking every account to authorise again.
+
+    Tokens that none of the keys opens are left as they are and named.
+    """
+    query = (select(Account).where(Account.token_encrypted.is_not(None))
+             .order_by(Account.key))
+    resealed, unreadable = 0, []
+    for account in session.scalars(query):
+        try:
+            account.token_encrypted = vault.reseal(account.token_encrypted or b"", old_keys)
+        except SecretKeyMissing:
+            unreadable.append(account.key)
+            continue
+        resealed += 1
+    session.flush()
+    return ResealResult(resealed, tuple(unreadable))
 
 
 def mark_connected(account: Account, *, session: Session) -> bool:

@@ -449,6 +449,9 @@ app.add_typer(engagement_app, name="engagement")
 from campaigns.export_cli import content_export  # noqa: E402
 
 content_app.command("export")(content_export)
+from campaigns.secrets_cli import secrets_app  # noqa: E402
+
+app.add_typer(secrets_app, name="secrets")
 from campaigns.demo_cli import demo_command  # noqa: E402
 
 app.command("demo")(demo_command)

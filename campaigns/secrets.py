@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 DEMO_KEY_FILE = Path("var") / "secret.key"
 
@@ -59,6 +60,18 @@ class Vault:
                 "(was the key changed?); reconnect the account"
             ) from exc
         return Credentials(payload["kind"], payload["values"])
+
+    def reseal(self, token: bytes, old_keys: Sequence[bytes | str]) -> bytes:
+        """`token` encrypted with this vault's key, whether this key or one of `old_keys`
+        sealed it: what rotating the key does to each stored token.
+
+        Raises SecretKeyMissing when none of the keys opens it.
+        """
+        fernet = MultiFernet([self._fernet, *(Fernet(key) for key in old_keys)])
+        try:
+            return fernet.rotate(token)
+        except InvalidToken as exc:
+            raise SecretKeyMissing("no key given opens these stored credentials") from exc
 
 
 def vault_from_settings(secret_key: str | None, *, demo: bool) -> Vault:

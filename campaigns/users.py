@@ -162,6 +162,21 @@ def set_disabled(email: str, disabled: bool, *, session: Session) -> User:
     return user
 
 
+def remove_user(email: str, *, session: Session) -> User:
+    """Delete a user: their address, name, role and password hash are gone for good.
+
+    Nothing refers to the row: approvals, browser edits and the audit log name people as
+    text, the record of who did what, and are kept as they are. An open dashboard session of
+    the user ends on its next page run, as for a disabled user.
+    """
+    user = find_user(email, session=session)
+    if user is None:
+        raise UserError(f"no user {normalise_email(email)}")
+    session.delete(user)
+    session.flush()
+    return user
+
+
 # ---- signing in -------------------------------------------------------------------------------
 
 

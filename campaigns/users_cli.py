@@ -15,7 +15,7 @@ from campaigns import db
 from campaigns.cli import fail, runtime
 from campaigns.clock import utcnow
 from campaigns.models import User
-from campaigns.users import ROLES, UserError, add_user, list_users, set_disabled
+from campaigns.users import ROLES, UserError, add_user, list_users, remove_user, set_disabled
 
 users_app: typer.Typer = typer.Typer(
     help="Dashboard users: who may sign in, and their role.", no_args_is_help=True
@@ -128,3 +128,24 @@ def _set_disabled(email: str, disabled: bool) -> None:
             raise fail(str(exc)) from None
         summary = _describe(user)
     typer.echo(f"{'disabled' if disabled else 'enabled'} {summary}")
+
+
+@users_app.command("remove")
+def users_remove(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a user for good: their address, name, role and password hash.
+
+    For someone who has left, or asks to be erased. Names recorded as who approved, edited or
+    changed what (the audit log) are kept. To stop someone signing in for now, use disable.
+    """
+    if not yes:
+        typer.confirm(f"Delete the user {email} for good?", abort=True)
+    with runtime() as rt, db.transaction(rt.sessions) as session:
+        try:
+            user = remove_user(email, session=session)
+        except UserError as exc:
+            raise fail(str(exc)) from None
+        summary = _describe(user)
+    typer.echo(f"removed {summary}")
