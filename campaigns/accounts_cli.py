@@ -76,7 +76,7 @@ def _yes(value: bool) -> str:
 
 @accounts_app.command("connect")
 def accounts_connect(
-    network: Annotated[str, typer.Argument(help="The network: x.")],
+    network: Annotated[str, typer.Argument(help="The network: x, mastodon or bluesky.")],
     account: Annotated[
         str | None,
         typer.Option(help="The Chorus account (its key); by default the one whose handle "
@@ -89,12 +89,37 @@ def accounts_connect(
                           "(created if needed) instead of authorising in a browser."),
     ] = None,
     oauth2: Annotated[
-        bool, typer.Option("--oauth2", help="Use OAuth 2.0 with PKCE instead of OAuth 1.0a.")
+        bool, typer.Option("--oauth2", help="X: use OAuth 2.0 with PKCE instead of OAuth 1.0a.")
     ] = False,
+    instance: Annotated[
+        str | None,
+        typer.Option(metavar="URL", help="Mastodon: the account's instance, such as "
+                                         "https://mastodon.social."),
+    ] = None,
+    handle: Annotated[
+        str | None,
+        typer.Option(help="Bluesky: the handle to log in as, such as name.bsky.social "
+                          "(default: the account's handle); the app password is asked for."),
+    ] = None,
+    service: Annotated[
+        str | None,
+        typer.Option(metavar="URL", help="Bluesky: where the account logs in (default "
+                                         "https://bsky.social; a self-hosted PDS's address)."),
+    ] = None,
 ) -> None:
     """Connect an account: authorise Chorus to post as it, and store its tokens encrypted."""
+    if network == "mastodon":
+        from campaigns.connect_mastodon import connect
+
+        return connect(account=account, sandbox=sandbox, instance=instance)
+    if network == "bluesky":
+        from campaigns.connect_bluesky import connect as connect_bluesky
+
+        return connect_bluesky(account=account, sandbox=sandbox, handle=handle,
+                               service=service)
     if network != "x":
-        raise fail(f"connecting {network!r} accounts is not supported yet; only x")
+        raise fail(f"connecting {network!r} accounts is not supported; use x, mastodon or "
+                   "bluesky")
     with runtime() as rt:
         vault = _vault(rt.vault)
         if account is not None or sandbox is not None:

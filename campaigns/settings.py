@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -52,6 +53,13 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8765/callback", description="OAuth 2.0 redirect URI."
     )
     http_timeout: float = Field(default=10.0, gt=0, description="Seconds per network request.")
+    mastodon_visibility: Literal["public", "unlisted", "private", "direct"] = Field(
+        default="public", description="Visibility of the statuses Chorus posts on Mastodon."
+    )
+    mastodon_language: str = Field(
+        default="en", pattern=r"^[a-z]{2,3}$",
+        description="ISO 639 language code Chorus gives its Mastodon statuses.",
+    )
     lease_seconds: int = Field(
         default=120, ge=10, description="How long a claim lasts; must exceed any request."
     )

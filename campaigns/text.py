@@ -139,12 +139,17 @@ _MASTODON_MENTION = re.compile(
 
 
 def mastodon_length(text: str) -> int:
-    """Code points as Mastodon counts them: links as 23, remote mentions as the local part."""
-    links = [(span, MASTODON_URL_LENGTH) for span in _url_spans(text, without_protocol=False)]
-    mentions = [((m.start(), m.end()), 1 + len(m["username"]))
+    """The length as Mastodon's StatusLengthValidator counts it: grapheme clusters of the text
+    with each link replaced by 23 characters and each remote mention by its local part."""
+    links = [(span, "x" * MASTODON_URL_LENGTH)
+             for span in _url_spans(text, without_protocol=False)]
+    mentions = [((m.start(), m.end()), f"@{m['username']}")
                 for m in _MASTODON_MENTION.finditer(text)]
-    kept = _without_overlaps(links + mentions)
-    return len(text) - sum(end - start for (start, end), _ in kept) + sum(n for _, n in kept)
+    pieces, last = [], 0
+    for (start, end), replacement in _without_overlaps(links + mentions):
+        pieces += [text[last:start], replacement]
+        last = end
+    return grapheme_count("".join(pieces) + text[last:])
 
 
 def _without_overlaps(entities: Iterable[tuple[_Span, _T]]) -> list[tuple[_Span, _T]]:

@@ -178,6 +178,7 @@ def plan_batches(
     *,
     readers: Collection[int] | None = None,
     size: int = BATCH_SIZE,
+    per_account: bool = False,
 ) -> list[Batch]:
     """Pack due posts into ceil(n / size) reads per network, the fewest possible.
 
@@ -185,14 +186,25 @@ def plan_batches(
     one account. Each batch is read as the account owning most of its posts younger than 30
     days, which then asks for non-public metrics (X gives them only to a post's author).
     `readers` are the accounts whose tokens may be used (None: every owner's).
+
+    `per_account` is for networks whose post ids mean something only on the author's own
+    server (Mastodon's instances): each batch then holds one account's posts and is read with
+    that account's token, or not at all.
     """
     batches: list[Batch] = []
     for network, posts in groupby(sorted(due, key=lambda p: p.network), lambda p: p.network):
         ordered = _by_account(list(posts))
-        for start in range(0, len(ordered), size):
-            chunk = tuple(ordered[start:start + size])
-            account_id, non_public = _reader_for(chunk, now, readers)
-            batches.append(Batch(network, account_id, chunk, non_public))
+        groups = ([list(g) for _, g in groupby(ordered, lambda p: p.account_id)]
+                  if per_account else [ordered])
+        for group in groups:
+            for start in range(0, len(group), size):
+                chunk = tuple(group[start:start + size])
+                allowed = readers
+                if per_account:
+                    owner = chunk[0].account_id
+                    allowed = {owner} if readers is None or owner in readers else set()
+                account_id, non_public = _reader_for(chunk, now, allowed)
+                batches.append(Batch(network, account_id, chunk, non_public))
     return batches
 
 
@@ -413,7 +425,8 @@ class Collector:
         for network, readers in claim.readers.items():
             posts = self._affordable(claim, network, calls_left[network], now, report)
             pending.extend(plan_batches(posts, now, readers=readers,
-                                        size=self._batch_size(network)))
+                                        size=self._batch_size(network),
+                                        per_account=self._per_account(network)))
         stopped: set[str] = set()
         while pending:
             batch = pending.popleft()
@@ -493,7 +506,8 @@ class Collector:
         readers = claim.readers[batch.network]
         readers.discard(account_id)
         again = plan_batches(batch.posts, now, readers=readers,
-                             size=self._batch_size(batch.network))
+                             size=self._batch_size(batch.network),
+                             per_account=self._per_account(batch.network))
         pending.extendleft(reversed(again))
 
     def _batch_size(self, network: str) -> int:
@@ -501,6 +515,10 @@ class Collector:
         (a reader's `batch_size`, e.g. Bluesky's 25 per getPosts)."""
         most = getattr(self.readers[network], "batch_size", None)
         return min(self.config.batch_size, most) if most else self.config.batch_size
+
+    def _per_account(self, network: str) -> bool:
+        """Whether only a post's own account can read it (a reader's `batch_per_account`)."""
+        return bool(getattr(self.readers[network], "batch_per_account", False))
 
     def _credentials(self, claim: _Claim, account_id: int, reader: MetricsReader,
                      now: datetime) -> Credentials | None:

@@ -146,8 +146,9 @@ def load_content(directory: Path, *, sessions: sessionmaker[Session], timezone: 
 
 
 def sandbox_username(handle: str, key: str) -> str:
-    """A valid sandbox username for an account: its X handle, or its key, squeezed."""
-    name = handle.lstrip("@").split("@")[0] if handle else key
+    """A valid sandbox username for an account: the name in its handle (X's `@name`,
+    Mastodon's `@name@instance`, Bluesky's `name.bsky.social`), or its key, squeezed."""
+    name = handle.lstrip("@").split("@")[0].split(".")[0] if handle else key
     name = re.sub(r"[^A-Za-z0-9_]", "_", name)[:15]
     return name or re.sub(r"[^A-Za-z0-9_]", "_", key)[:15]
 
@@ -166,9 +167,23 @@ def connect_x(account: Account, client: SandboxClient, followers: int) -> tuple[
     return credentials, str(created["id"])
 
 
+def connect_mastodon(account: Account, client: SandboxClient,
+                     followers: int) -> tuple[Credentials, str]:
+    """The sandbox account for a Mastodon account, on the sandbox's instance."""
+    created = client.create_account(sandbox_username(account.handle, account.key),
+                                    followers=followers)
+    issued = created["mastodon"]
+    credentials = Credentials("oauth2", {
+        "access_token": issued["access_token"], "acct": issued["acct"],
+        "instance": client.base_url + issued["instance"],
+    })
+    return credentials, str(created["id"])
+
+
 #: network -> how to connect one of its accounts to the sandbox.
 CONNECTORS: dict[str, Callable[[Account, SandboxClient, int], tuple[Credentials, str]]] = {
     "x": connect_x,
+    "mastodon": connect_mastodon,
 }
 
 

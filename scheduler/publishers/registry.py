@@ -9,6 +9,8 @@ from scheduler.publishers.base import Publisher
 
 
 def build_publishers(settings: Settings) -> dict[str, Publisher]:
+    from scheduler.publishers.bluesky import BlueskyPublisher
+    from scheduler.publishers.mastodon import MastodonPublisher
     from scheduler.publishers.x import XPublisher
 
     return {
@@ -20,6 +22,11 @@ def build_publishers(settings: Settings) -> dict[str, Publisher]:
             client_id=settings.x_client_id,
             client_secret=_plain(settings.x_client_secret),
         ),
+        "mastodon": MastodonPublisher(
+            settings.http_timeout, visibility=settings.mastodon_visibility,
+            language=settings.mastodon_language,
+        ),
+        "bluesky": BlueskyPublisher(settings.http_timeout),
     }
 
 

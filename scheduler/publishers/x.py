@@ -32,7 +32,6 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth
 from requests.utils import get_environ_proxies
 from requests_oauthlib import OAuth1, OAuth2Session
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from campaigns.clock import utcnow
 from campaigns.secrets import Credentials
@@ -49,6 +48,7 @@ from scheduler.publishers.base import (
     SendResult,
     TimelineResult,
 )
+from scheduler.publishers.http import never_sent as _never_sent
 
 log = logging.getLogger(__name__)
 
@@ -191,21 +191,6 @@ def _x_message(response: requests.Response) -> str:
         return "; ".join(messages)
     return str(body.get("detail") or body.get("title")
                or f"{response.status_code} {response.reason}")
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """True only when the request provably never left: no connection was ever made."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
-                        requests.exceptions.MissingSchema)):
-        return True
-    if not isinstance(exc, requests.exceptions.ConnectionError):
-        return False
-    cause = exc.args[0] if exc.args else None
-    if isinstance(cause, MaxRetryError):
-        cause = cause.reason
-    return isinstance(cause, (NewConnectionError, ConnectTimeoutError))
 
 
 _SECRET_FIELDS = ("access_token", "access_token_secret", "refresh_token", "consumer_secret")

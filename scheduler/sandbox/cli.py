@@ -21,7 +21,8 @@ def sandbox_command(
         help=f"Fault profile: {', '.join(PROFILES)}. Default: keep the faults saved in "
              "the state file (none for a new one).")] = None,
 ) -> None:
-    """Serve the X API sandbox: an emulator for tests and demos. Its data is sandbox data."""
+    """Serve the X API sandbox (and a Mastodon instance under /mastodon, and a Bluesky PDS
+    under /bluesky/xrpc): an emulator for tests and demos. Its data is sandbox data."""
     if faults is not None and faults not in PROFILES:
         raise typer.BadParameter(f"use one of {', '.join(PROFILES)}", param_hint="--faults")
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from scheduler.sandbox import bluesky_api, mastodon_api
 from scheduler.sandbox.clock import iso, parse_iso
 from scheduler.sandbox.faults import parse_faults
 from scheduler.sandbox.state import SandboxState
@@ -42,6 +43,8 @@ def create_account(state: SandboxState, call: Call) -> Reply:
     account, created = state.store.create_account(username, name, followers, call.now)
     tokens = _current_tokens(state, account, call.now)
     return json_reply(201 if created else 200, {**account_json(account), **tokens,
+                                                **mastodon_api.provision(state, account, call.now),
+                                                **bluesky_api.provision(state, account, call.now),
                                                 "created": created})
 
 
@@ -98,16 +101,22 @@ def revoke(state: SandboxState, call: Call) -> Reply:
 
 def list_posts(state: SandboxState, call: Call) -> Reply:
     author = call.arg("author")
+    account = None
     if author is None:
         posts = state.store.posts()
     else:
         account = state.store.account(username=author)
         posts = [] if account is None else state.store.posts(account.id)
-    return json_reply(200, {"posts": [post_json(p) for p in posts]})
+    listed = [post_json(p) for p in posts]
+    if author is None or account is not None:
+        listed += mastodon_api.posts_json(state, account)
+        listed += bluesky_api.posts_json(state, account)
+    return json_reply(200, {"posts": listed})
 
 
 def post_json(post: Post) -> dict[str, Any]:
     return {
+        "network": "x",
         "id": post.id, "author_id": post.author.id, "username": post.author.username,
         "text": post.text, "created_at": iso(post.created_at), "kind": post.kind,
         "quote_of": post.quote_of, "reply_to": post.reply_to, "repost_of": post.repost_of,

@@ -77,10 +77,68 @@ def schedule(
         session.flush()
         rows.append({
             "campaign_id": campaign.id, "post_id": post.id, "account_id": account.id,
-            "network": "x", "text": text, "send_at": when, "local_time": f"{when:%H:%M:%S} UTC",
+            "network": account.network, "text": text, "send_at": when,
+            "local_time": f"{when:%H:%M:%S} UTC",
             "status": DeliveryStatus.APPROVED, "status_reason": "synthetic load",
             "content_hash": f"load-{index}", "approved_by": "load generator",
             "created_at": now, "updated_at": now,
         })
     session.execute(insert(Delivery), rows)
     return list(session.scalars(select(Delivery.id).where(Delivery.campaign_id == campaign.id)))
+
+
+def connect_mastodon_accounts(
+    client: SandboxClient, vault: Vault, count: int, *, session: Session,
+    prefix: str = "masto",
+) -> list[Account]:
+    """`count` sandbox accounts, connected here on the sandbox's Mastodon instance."""
+    organisation = Organisation(key=f"{prefix}-org", name="Sandbox Mastodon partners",
+                                kind="other", is_lead=False)
+    session.add(organisation)
+    session.flush()
+    accounts = []
+    for index in range(count):
+        username = f"{prefix}{index:03d}"
+        created = client.create_account(username, followers=1000 + 37 * index)
+        issued = created["mastodon"]
+        credentials = Credentials("oauth2", {
+            "access_token": issued["access_token"], "acct": issued["acct"],
+            "instance": client.base_url + issued["instance"],
+        })
+        account = Account(key=f"{prefix}-{index:03d}", organisation_id=organisation.id,
+                          network="mastodon", handle=f"@{username}", state="connected",
+                          remote_user_id=str(created["id"]), is_sandbox=True,
+                          token_encrypted=vault.seal(credentials))
+        session.add(account)
+        accounts.append(account)
+    session.flush()
+    return accounts
+
+
+def connect_bluesky_accounts(
+    client: SandboxClient, vault: Vault, count: int, *, session: Session,
+    prefix: str = "bsky",
+) -> list[Account]:
+    """`count` sandbox accounts, connected here on the sandbox's Bluesky service with their
+    app passwords (as `chorus accounts connect bluesky --sandbox` stores them)."""
+    organisation = Organisation(key=f"{prefix}-org", name="Sandbox Bluesky partners",
+                                kind="other", is_lead=False)
+    session.add(organisation)
+    session.flush()
+    accounts = []
+    for index in range(count):
+        created = client.create_account(f"{prefix}{index:03d}", followers=1000 + 37 * index)
+        issued = created["bluesky"]
+        credentials = Credentials("app_password", {
+            "handle": issued["handle"], "did": issued["did"],
+            "app_password": issued["app_password"],
+            "service": client.base_url + issued["service"],
+        })
+        account = Account(key=f"{prefix}-{index:03d}", organisation_id=organisation.id,
+                          network="bluesky", handle=issued["handle"], state="connected",
+                          remote_user_id=issued["did"], is_sandbox=True,
+                          token_encrypted=vault.seal(credentials))
+        session.add(account)
+        accounts.append(account)
+    session.flush()
+    return accounts

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from scheduler.sandbox import control, oauth, x_api
+from scheduler.sandbox import bluesky_api, control, mastodon_api, oauth, x_api
 from scheduler.sandbox.faults import Decision
 from scheduler.sandbox.limits import Window
 from scheduler.sandbox.state import SandboxState
@@ -52,7 +52,8 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     handler: Handler
-    #: "x" (X API: authenticated, rate-limited), "oauth" (X's authorisation servers) or
+    #: "x" (X API: authenticated, rate-limited), "mastodon" (the same, with Mastodon's
+    #: tokens), "oauth" (authorisation servers and other routes that need no token) or
     #: "control" (ours: no faults, not logged).
     kind: str
     #: Rate-limit group and which limit of `RateLimits` it counts against.
@@ -93,10 +94,40 @@ ROUTES = (
     _route("GET /_sandbox/clock", control.get_clock, "control"),
     _route("POST /_sandbox/clock", control.set_clock, "control"),
     _route("POST /_sandbox/reset", control.reset, "control"),
+    _route("GET /mastodon/api/v1/instance", mastodon_api.instance_v1, "oauth"),
+    _route("GET /mastodon/api/v1/instance/", mastodon_api.instance_v1, "oauth"),
+    _route("GET /mastodon/api/v2/instance", mastodon_api.instance_v2, "oauth"),
+    _route("GET /mastodon/api/v2/instance/", mastodon_api.instance_v2, "oauth"),
+    _route("POST /mastodon/api/v1/apps", mastodon_api.register_app, "oauth"),
+    _route("GET /mastodon/oauth/authorize", mastodon_api.authorize, "oauth"),
+    _route("POST /mastodon/oauth/token", mastodon_api.token, "oauth"),
+    _route("GET /mastodon/api/v1/accounts/verify_credentials", mastodon_api.verify_credentials,
+           "mastodon", "mastodon:accounts", "reads"),
+    _route("GET /mastodon/api/v1/accounts/:id/statuses", mastodon_api.account_statuses,
+           "mastodon", "mastodon:accounts:statuses", "reads"),
+    _route("POST /mastodon/api/v1/statuses", mastodon_api.create_status, "mastodon",
+           "mastodon:statuses:create", "posts"),
+    _route("GET /mastodon/api/v1/statuses", mastodon_api.get_statuses, "mastodon",
+           "mastodon:statuses:read", "reads"),
+    _route("GET /mastodon/api/v1/statuses/:id", mastodon_api.get_status, "mastodon",
+           "mastodon:statuses:read", "reads"),
+    _route("DELETE /mastodon/api/v1/statuses/:id", mastodon_api.delete_status, "mastodon",
+           "mastodon:statuses:delete", "posts"),
+    _route("POST /mastodon/api/v2/media", mastodon_api.upload_media, "mastodon",
+           "mastodon:media", "media"),
+    _route("GET /mastodon/api/v1/media/:id", mastodon_api.get_media, "mastodon",
+           "mastodon:media:read", "reads"),
+    *(_route(spec, handler, "bluesky", group, limit)
+      for spec, handler, group, limit in bluesky_api.ROUTES),
 )
 
-#: Paths that are X's, and so logged even when no route matches.
-_X_PREFIXES = ("/2/", "/oauth/", "/i/oauth2/")
+#: Paths that are the networks', and so logged even when no route matches.
+_X_PREFIXES = ("/2/", "/oauth/", "/i/oauth2/", f"{mastodon_api.PREFIX}/",
+               f"{bluesky_api.PREFIX}/")
+#: Kinds of route that need a token and count against rate-limit windows.
+_API_KINDS = ("x", "mastodon", "bluesky")
+#: The handlers that create a post: the faults may store it and then drop the answer.
+_CREATES_POSTS = (x_api.create_tweet, mastodon_api.create_status, bluesky_api.create_record)
 
 
 def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -129,14 +160,22 @@ class Sandbox:
             return _run(route.handler, self.state, call)
         if route.kind == "x":
             call.token = self._identify(headers, call.now)
+        elif route.kind == "mastodon":
+            call.token = mastodon_api.identify(self.state, headers, call.now)
+        elif route.kind == "bluesky":
+            call.token = bluesky_api.identify(self.state, call)
         username = call.token.account.username if call.token else None
         decision = self.state.faults.decide(method, url.path, username,
-                                            can_drop=route.handler is x_api.create_tweet)
+                                            can_drop=route.handler in _CREATES_POSTS)
         self.state.pause(decision.latency_seconds)
         try:
             reply = self._answer(route, call, decision)
         except HangUp:
             reply = None
+        if reply is not None and url.path.startswith(mastodon_api.PREFIX):
+            reply = mastodon_api.in_mastodon_terms(reply)
+        if reply is not None and route.kind == "bluesky":
+            reply = bluesky_api.in_xrpc_terms(self.state, call, reply)
         self._log(call, reply, started, decision.fault)
         return reply
 
@@ -148,7 +187,7 @@ class Sandbox:
             raise HangUp
         if decision.error:
             return server_error(503)
-        if route.kind != "x":
+        if route.kind not in _API_KINDS:
             return _run(route.handler, self.state, call)
         if call.token is None:
             return _with_headers(unauthorized(), self._window(route, call, spend=False))
@@ -163,7 +202,7 @@ class Sandbox:
     def _injected_failure(self, route: Route, call: Call, status: int) -> Reply:
         if status != 429:
             return server_error(status)
-        window = self._window(route, call, spend=False) if route.kind == "x" else None
+        window = self._window(route, call, spend=False) if route.kind in _API_KINDS else None
         headers = {} if window is None else replace(window, remaining=0).headers()
         return too_many_requests(headers)
 

@@ -52,6 +52,42 @@ CREATE TABLE IF NOT EXISTS requests (
 
 _FORGETTABLE = ("accounts", "tokens", "grants", "posts", "media", "post_media", "requests")
 
+#: Mastodon's statuses and media (`scheduler.sandbox.mastodon_api`); ids are snowflakes as
+#: Mastodon's are (milliseconds << 16), so a time converts to an id for `since_id`.
+_MASTODON_SCHEMA = """
+CREATE TABLE IF NOT EXISTS mastodon_statuses (
+    id INTEGER PRIMARY KEY, account_id TEXT NOT NULL, text TEXT NOT NULL,
+    spoiler_text TEXT NOT NULL, visibility TEXT NOT NULL, language TEXT,
+    in_reply_to_id INTEGER, idempotency_key TEXT, created_at REAL NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS mastodon_statuses_account ON mastodon_statuses (account_id, id);
+CREATE TABLE IF NOT EXISTS mastodon_media (
+    id INTEGER PRIMARY KEY, account_id TEXT NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, description TEXT, created_at REAL NOT NULL, ready_at REAL NOT NULL,
+    status_id INTEGER, position INTEGER);
+CREATE INDEX IF NOT EXISTS mastodon_media_status ON mastodon_media (status_id, position);
+"""
+_MASTODON_TABLES = ("mastodon_statuses", "mastodon_media")
+
+#: Bluesky's identities, blobs and repository records (`scheduler.sandbox.bluesky_api`); its
+#: app passwords and session tokens are rows of `tokens`, so revoking an account ends them.
+_BLUESKY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bluesky_identities (
+    account_id TEXT PRIMARY KEY, did TEXT NOT NULL UNIQUE,
+    handle TEXT NOT NULL UNIQUE COLLATE NOCASE, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS bluesky_blobs (
+    account_id TEXT NOT NULL, cid TEXT NOT NULL, mime_type TEXT NOT NULL, size INTEGER NOT NULL,
+    created_at REAL NOT NULL, PRIMARY KEY (account_id, cid));
+CREATE TABLE IF NOT EXISTS bluesky_records (
+    seq INTEGER PRIMARY KEY, did TEXT NOT NULL, collection TEXT NOT NULL, rkey TEXT NOT NULL,
+    cid TEXT NOT NULL, value TEXT NOT NULL, created_at REAL NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX IF NOT EXISTS bluesky_records_key
+    ON bluesky_records (did, collection, rkey) WHERE deleted = 0;
+CREATE INDEX IF NOT EXISTS bluesky_records_repo ON bluesky_records (did, seq);
+"""
+_BLUESKY_TABLES = ("bluesky_identities", "bluesky_blobs", "bluesky_records")
+
 
 class DuplicateContent(Exception):
     """The author posted the same text within the duplicate window."""
@@ -125,6 +161,99 @@ class TimelineQuery:
     exclude: frozenset[str] = frozenset()
 
 
+# ---- mastodon ----
+
+
+@dataclass(frozen=True)
+class MastodonMedia:
+    id: str
+    account_id: str
+    mime: str
+    size: int
+    description: str | None
+    created_at: float
+    #: Sandbox time from which the attachment counts as processed (its `url` is set).
+    ready_at: float
+    status_id: str | None
+
+
+@dataclass(frozen=True)
+class MastodonStatus:
+    id: str
+    account: Account
+    text: str
+    spoiler_text: str
+    visibility: str
+    language: str | None
+    in_reply_to_id: str | None
+    created_at: float
+    deleted: bool
+    media: tuple[MastodonMedia, ...]
+
+
+@dataclass(frozen=True)
+class NewStatus:
+    account_id: str
+    text: str
+    visibility: str
+    language: str | None = None
+    spoiler_text: str = ""
+    in_reply_to_id: str | None = None
+    media_ids: tuple[str, ...] = ()
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusQuery:
+    """One page of an account's statuses, newest first, as Mastodon pages them by id."""
+
+    account_id: str
+    limit: int
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    exclude_replies: bool = False
+
+
+# ---- bluesky ----
+
+
+class RecordExists(Exception):
+    """The repository already holds a live record under this collection and record key."""
+
+
+@dataclass(frozen=True)
+class BlueskyIdentity:
+    account: Account
+    did: str
+    handle: str
+
+
+@dataclass(frozen=True)
+class BlueskyBlob:
+    account_id: str
+    cid: str
+    mime_type: str
+    size: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class BlueskyRecord:
+    seq: int
+    author: BlueskyIdentity
+    collection: str
+    rkey: str
+    cid: str
+    value: dict[str, Any]
+    created_at: float
+    deleted: bool
+
+    @property
+    def uri(self) -> str:
+        return f"at://{self.author.did}/{self.collection}/{self.rkey}"
+
+
 def new_secret(nbytes: int = 24) -> str:
     return secrets.token_urlsafe(nbytes)
 
@@ -139,6 +268,8 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        self._db.executescript(_MASTODON_SCHEMA)
+        self._db.executescript(_BLUESKY_SCHEMA)
 
     def close(self) -> None:
         with self._lock:
@@ -176,7 +307,7 @@ class Store:
     def reset(self) -> None:
         """Forget everything but the id counter, so ids never repeat."""
         with self._tx() as db:
-            for table in _FORGETTABLE:
+            for table in (*_FORGETTABLE, *_MASTODON_TABLES, *_BLUESKY_TABLES):
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM meta WHERE key != 'seq'")
 
@@ -425,6 +556,207 @@ class Store:
                 found.setdefault(row["post_id"], []).append(_media(row))
         return {k: tuple(v) for k, v in found.items()}
 
+    # ---- mastodon ----
+
+    def _snowflake(self, db: sqlite3.Connection, now: float) -> int:
+        """A Mastodon-style id: the time in milliseconds, shifted, and a sequence below it."""
+        return (int(now * 1000) << 16) | (self._next_seq(db) & 0xFFFF)
+
+    def add_status(self, new: NewStatus, now: float, *,
+                   idempotent_since: float) -> tuple[str, bool]:
+        """Store a status and attach its media: (its id, True); or, when the account sent
+        the same idempotency key since `idempotent_since`, (the first status's id, False)."""
+        with self._tx() as db:
+            if new.idempotency_key is not None:
+                row = db.execute(
+                    "SELECT id FROM mastodon_statuses WHERE account_id = ? AND deleted = 0"
+                    " AND idempotency_key = ? AND created_at >= ? ORDER BY id LIMIT 1",
+                    (new.account_id, new.idempotency_key, idempotent_since)).fetchone()
+                if row is not None:
+                    return str(row["id"]), False
+            status_id = self._snowflake(db, now)
+            db.execute(
+                "INSERT INTO mastodon_statuses (id, account_id, text, spoiler_text, visibility,"
+                " language, in_reply_to_id, idempotency_key, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (status_id, new.account_id, new.text, new.spoiler_text, new.visibility,
+                 new.language, _int_id(new.in_reply_to_id), new.idempotency_key, now))
+            db.executemany("UPDATE mastodon_media SET status_id = ?, position = ? WHERE id = ?",
+                           [(status_id, i, int(m)) for i, m in enumerate(new.media_ids)])
+        return str(status_id), True
+
+    def delete_status(self, status_id: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE mastodon_statuses SET deleted = 1 WHERE id = ?",
+                       (int(status_id),))
+
+    def statuses_by_id(self, ids: Iterable[str]) -> dict[str, MastodonStatus]:
+        """The statuses (deleted ones too) among `ids`; ids that are not numbers match none."""
+        wanted = list(dict.fromkeys(int(i) for i in ids if i.isdigit()))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        return {s.id: s for s in self._statuses(f"s.id IN ({marks})", wanted)}
+
+    def account_statuses(self, query: StatusQuery) -> list[MastodonStatus]:
+        """One page of the account's live statuses: newest first, or just above `min_id`."""
+        where = ["s.account_id = ?", "s.deleted = 0"]
+        args: list[object] = [query.account_id]
+        for clause, value in (("s.id < ?", query.max_id), ("s.id > ?", query.since_id),
+                              ("s.id > ?", query.min_id)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        if query.exclude_replies:
+            where.append("s.in_reply_to_id IS NULL")
+        if query.min_id is None:
+            return self._statuses(" AND ".join(where), args, newest_first=True,
+                                  limit=query.limit)
+        oldest_first = self._statuses(" AND ".join(where), args, limit=query.limit)
+        return oldest_first[::-1]
+
+    def all_statuses(self, account_id: str | None = None) -> list[MastodonStatus]:
+        if account_id is None:
+            return self._statuses("1 = 1", [])
+        return self._statuses("s.account_id = ?", [account_id])
+
+    def _statuses(self, where: str, args: Sequence[object], *, newest_first: bool = False,
+                  limit: int | None = None) -> list[MastodonStatus]:
+        sql = (
+            "SELECT s.*, a.username, a.name, a.followers, a.created_at AS a_created"
+            f" FROM mastodon_statuses s JOIN accounts a ON a.id = s.account_id WHERE {where}"
+            f" ORDER BY s.id {'DESC' if newest_first else 'ASC'}"
+            + ("" if limit is None else f" LIMIT {int(limit)}")
+        )
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+            media: dict[str, list[MastodonMedia]] = {}
+            for start in range(0, len(rows), 500):
+                chunk = [row["id"] for row in rows[start:start + 500]]
+                marks = ",".join("?" * len(chunk))
+                for found in self._db.execute(
+                        f"SELECT * FROM mastodon_media WHERE status_id IN ({marks})"
+                        " ORDER BY status_id, position", chunk).fetchall():
+                    media.setdefault(str(found["status_id"]), []).append(_mastodon_media(found))
+        return [_mastodon_status(row, tuple(media.get(str(row["id"]), ()))) for row in rows]
+
+    def add_mastodon_media(self, account_id: str, mime: str, size: int, sha256: str,
+                           description: str | None, now: float, ready_at: float) -> MastodonMedia:
+        with self._tx() as db:
+            media_id = self._snowflake(db, now)
+            db.execute(
+                "INSERT INTO mastodon_media (id, account_id, mime, size, sha256, description,"
+                " created_at, ready_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (media_id, account_id, mime, size, sha256, description, now, ready_at))
+        return MastodonMedia(str(media_id), account_id, mime, size, description, now, ready_at,
+                             None)
+
+    def mastodon_media(self, media_id: str) -> MastodonMedia | None:
+        if not media_id.isdigit():
+            return None
+        with self._lock:
+            row = self._db.execute("SELECT * FROM mastodon_media WHERE id = ?",
+                                   (int(media_id),)).fetchone()
+        return None if row is None else _mastodon_media(row)
+
+    # ---- bluesky ----
+
+    def add_bluesky_identity(self, account_id: str, did: str, handle: str,
+                             now: float) -> BlueskyIdentity:
+        """The account's identity, created with this DID and handle if it has none yet."""
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM bluesky_identities WHERE account_id = ?",
+                          (account_id,)).fetchone() is None:
+                db.execute("INSERT INTO bluesky_identities VALUES (?, ?, ?, ?)",
+                           (account_id, did, handle, now))
+        found = self.bluesky_identity(account_id=account_id)
+        assert found is not None
+        return found
+
+    def bluesky_identity(self, *, account_id: str | None = None, did: str | None = None,
+                         handle: str | None = None) -> BlueskyIdentity | None:
+        """The identity with this account id, DID or handle (case-insensitive)."""
+        column, value = next((c, v) for c, v in (("i.account_id", account_id), ("i.did", did),
+                                                 ("i.handle", handle)) if v is not None)
+        with self._lock:
+            row = self._db.execute(
+                "SELECT i.did, i.handle, a.* FROM bluesky_identities i"
+                f" JOIN accounts a ON a.id = i.account_id WHERE {column} = ?", (value,),
+            ).fetchone()
+        return None if row is None else _bluesky_identity(row)
+
+    def add_bluesky_blob(self, account_id: str, cid: str, mime_type: str, size: int,
+                         now: float) -> BlueskyBlob:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO bluesky_blobs VALUES (?, ?, ?, ?, ?)",
+                       (account_id, cid, mime_type, size, now))
+        return BlueskyBlob(account_id, cid, mime_type, size, now)
+
+    def bluesky_blob(self, account_id: str, cid: str) -> BlueskyBlob | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM bluesky_blobs WHERE account_id = ? AND cid = ?",
+                (account_id, cid)).fetchone()
+        return None if row is None else BlueskyBlob(row["account_id"], row["cid"],
+                                                    row["mime_type"], row["size"],
+                                                    row["created_at"])
+
+    def add_bluesky_record(self, did: str, collection: str, rkey: str, cid: str,
+                           value: dict[str, Any], now: float) -> None:
+        """Store a record; raises RecordExists when a live one has the same key."""
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM bluesky_records WHERE did = ? AND collection = ?"
+                          " AND rkey = ? AND deleted = 0", (did, collection, rkey)).fetchone():
+                raise RecordExists(f"at://{did}/{collection}/{rkey}")
+            db.execute(
+                "INSERT INTO bluesky_records (seq, did, collection, rkey, cid, value,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self._next_seq(db), did, collection, rkey, cid,
+                 json.dumps(value, ensure_ascii=False), now))
+
+    def bluesky_record(self, did: str, collection: str, rkey: str) -> BlueskyRecord | None:
+        """The live record under this key."""
+        found = self._bluesky_records("r.did = ? AND r.collection = ? AND r.rkey = ?"
+                                      " AND r.deleted = 0", [did, collection, rkey])
+        return found[0] if found else None
+
+    def delete_bluesky_record(self, did: str, collection: str, rkey: str) -> bool:
+        with self._tx() as db:
+            return db.execute(
+                "UPDATE bluesky_records SET deleted = 1 WHERE did = ? AND collection = ?"
+                " AND rkey = ? AND deleted = 0", (did, collection, rkey)).rowcount == 1
+
+    def bluesky_feed(self, did: str, collection: str, limit: int,
+                     before_seq: int | None = None) -> list[BlueskyRecord]:
+        """Up to `limit` of the repository's live records in `collection`, newest first."""
+        where = "r.did = ? AND r.collection = ? AND r.deleted = 0"
+        args: list[object] = [did, collection]
+        if before_seq is not None:
+            where += " AND r.seq < ?"
+            args.append(before_seq)
+        return self._bluesky_records(where, args, newest_first=True, limit=limit)
+
+    def bluesky_records(self, did: str | None = None) -> list[BlueskyRecord]:
+        """Every record (deleted ones too), oldest first; of one repository if `did`."""
+        if did is None:
+            return self._bluesky_records("1 = 1", [])
+        return self._bluesky_records("r.did = ?", [did])
+
+    def _bluesky_records(self, where: str, args: Sequence[object], *,
+                         newest_first: bool = False,
+                         limit: int | None = None) -> list[BlueskyRecord]:
+        sql = ("SELECT r.seq, r.did, r.collection, r.rkey, r.cid, r.value, r.deleted,"
+               " r.created_at AS record_created, i.handle, a.* FROM bluesky_records r"
+               " JOIN bluesky_identities i ON i.did = r.did JOIN accounts a ON a.id = i.account_id"
+               f" WHERE {where} ORDER BY r.seq {'DESC' if newest_first else 'ASC'}"
+               + ("" if limit is None else f" LIMIT {int(limit)}"))
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [BlueskyRecord(row["seq"], _bluesky_identity(row), row["collection"], row["rkey"],
+                              row["cid"], json.loads(row["value"]), row["record_created"],
+                              bool(row["deleted"]))
+                for row in rows]
+
     # ---- request log ----------------------------------------------------------------------
 
     def log_request(self, *, time: float, method: str, path: str, status: int | None,
@@ -461,3 +793,35 @@ def _post(row: sqlite3.Row, media: tuple[Media, ...]) -> Post:
                      row["a_created"])
     return Post(row["id"], author, row["text"], row["created_at"], row["kind"], row["quote_of"],
                 row["reply_to"], row["repost_of"], bool(row["deleted"]), media)
+
+
+# ---- mastodon ----
+
+
+def _int_id(value: str | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _mastodon_media(row: sqlite3.Row) -> MastodonMedia:
+    status_id = row["status_id"]
+    return MastodonMedia(str(row["id"]), row["account_id"], row["mime"], row["size"],
+                         row["description"], row["created_at"], row["ready_at"],
+                         None if status_id is None else str(status_id))
+
+
+def _mastodon_status(row: sqlite3.Row, media: tuple[MastodonMedia, ...]) -> MastodonStatus:
+    account = Account(row["account_id"], row["username"], row["name"], row["followers"],
+                      row["a_created"])
+    reply_to = row["in_reply_to_id"]
+    return MastodonStatus(str(row["id"]), account, row["text"], row["spoiler_text"],
+                          row["visibility"], row["language"],
+                          None if reply_to is None else str(reply_to), row["created_at"],
+                          bool(row["deleted"]), media)
+
+
+# ---- bluesky ----
+
+
+def _bluesky_identity(row: sqlite3.Row) -> BlueskyIdentity:
+    """From a row carrying the identity's `did` and `handle` and its account's columns."""
+    return BlueskyIdentity(_account(row), row["did"], row["handle"])

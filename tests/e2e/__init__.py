@@ -102,3 +102,12 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def mastodon_credentials(sandbox: Sandbox, account: SandboxAccount) -> Credentials:
+    """The account's token on the sandbox's Mastodon instance, as `chorus accounts connect
+    mastodon --sandbox` stores it."""
+    issued = account.created["mastodon"]
+    return Credentials("oauth2", {"access_token": issued["access_token"],
+                                  "acct": issued["acct"],
+                                  "instance": sandbox.url + issued["instance"]})

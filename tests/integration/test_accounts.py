@@ -358,6 +358,6 @@ def test_sandbox_connections_need_a_sandbox(
     assert code == 1 and "could not reach the sandbox" in err and "chorus sandbox" in err
 
 
-def test_only_x_accounts_can_be_connected_so_far(chorus_env: str) -> None:
-    code, _, err = chorus("accounts", "connect", "mastodon")
-    assert code == 1 and "only x" in err
+def test_a_network_chorus_cannot_connect_is_refused(chorus_env: str) -> None:
+    code, _, err = chorus("accounts", "connect", "threads")
+    assert code == 1 and "'threads' accounts is not supported" in err

@@ -26,7 +26,8 @@ from campaigns.models import (
     ReportingChannel,
 )
 from campaigns.secrets import Credentials, Vault
-from scheduler.collector import Collector, CollectorConfig, parse_schedule
+from campaigns.settings import load_settings
+from scheduler.collector import Collector, CollectorConfig, metrics_readers, parse_schedule
 from scheduler.publishers.base import (
     GonePost,
     MetricsResult,
@@ -34,6 +35,7 @@ from scheduler.publishers.base import (
     RateInfo,
     ReadOutcome,
 )
+from scheduler.publishers.registry import build_publishers
 
 VAULT = Vault(Fernet.generate_key())
 T = datetime(2026, 10, 10, 9, 0, tzinfo=UTC)
@@ -405,7 +407,8 @@ def test_collect_reports_reads_calls_budget_and_gone_posts(
     assert result.exit_code == 0, result.output
     assert "posts read: 0 of 0 due" in result.stdout
     assert "API calls used: 0" in result.stdout
-    assert "budget left today: 500 of 500 calls" in result.stdout
+    budget = 500 * len(metrics_readers(build_publishers(load_settings())))  # per network
+    assert f"budget left today: {budget} of {budget} calls" in result.stdout
     assert "deleted: 0, unavailable: 0" in result.stdout
     status = CliRunner().invoke(app, ["engagement", "status"])
     assert status.exit_code == 0 and "tracked posts: 0" in status.stdout

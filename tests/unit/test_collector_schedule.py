@@ -170,3 +170,16 @@ def test_each_network_is_batched_on_its_own() -> None:
     batches = plan_batches(mixed, NOW, size=40)
     assert [(b.network, len(b.posts)) for b in batches] == [
         ("mastodon", 40), ("mastodon", 20), ("x", 40), ("x", 10)]
+
+
+def test_per_account_batches_never_mix_accounts_and_are_read_by_their_owner() -> None:
+    due = posts(25, account_base=1) + posts(10, first_id=100, account_base=2)
+    batches = plan_batches(due, NOW, size=20, per_account=True)
+    assert [(b.account_id, len(b.posts)) for b in batches] == [(1, 20), (1, 5), (2, 10)]
+    assert all({p.account_id for p in b.posts} == {b.account_id} for b in batches)
+
+
+def test_per_account_posts_whose_owner_cannot_read_have_no_reader() -> None:
+    due = posts(5, account_base=1) + posts(3, first_id=100, account_base=2)
+    batches = plan_batches(due, NOW, readers={2}, per_account=True)
+    assert [(b.account_id, len(b.posts)) for b in batches] == [(None, 5), (2, 3)]

@@ -86,8 +86,13 @@ def test_mastodon_counts_a_remote_mention_as_its_username() -> None:
     )
 
 
-def test_mastodon_counts_code_points_not_weights() -> None:
-    assert measure("ヘイトクライム " + FAMILY, "mastodon").length == 8 + len(FAMILY)
+def test_mastodon_counts_grapheme_clusters_not_weights() -> None:
+    """Mastodon's StatusLengthValidator counts `each_grapheme_cluster`: a ZWJ family is one."""
+    assert measure("ヘイトクライム " + FAMILY, "mastodon").length == 8 + 1
+
+
+def test_mastodon_counts_a_link_as_23_beside_joined_emoji() -> None:
+    assert measure(f"{FAMILY}{FAMILY} {LINK}", "mastodon").length == 2 + 1 + 23
 
 
 def test_mastodon_allows_500_by_default() -> None:
