@@ -180,10 +180,24 @@ def connect_mastodon(account: Account, client: SandboxClient,
     return credentials, str(created["id"])
 
 
+def connect_bluesky(account: Account, client: SandboxClient,
+                    followers: int) -> tuple[Credentials, str]:
+    """The sandbox account for a Bluesky account, on the sandbox's PDS, with an app password."""
+    created = client.create_account(sandbox_username(account.handle, account.key),
+                                    followers=followers)
+    issued = created["bluesky"]
+    credentials = Credentials("app_password", {
+        "handle": issued["handle"], "did": issued["did"], "app_password": issued["app_password"],
+        "service": client.base_url + issued["service"],
+    })
+    return credentials, str(issued["did"])
+
+
 #: network -> how to connect one of its accounts to the sandbox.
 CONNECTORS: dict[str, Callable[[Account, SandboxClient, int], tuple[Credentials, str]]] = {
     "x": connect_x,
     "mastodon": connect_mastodon,
+    "bluesky": connect_bluesky,
 }
 
 
@@ -450,7 +464,8 @@ def _serve(settings: Settings, options: DemoOptions, say: Callable[[str], None],
     from scheduler.publishers.registry import build_publishers
 
     settings = settings.model_copy(update={"x_api_url": sandbox.url, "demo": True})
-    say(f"sandbox: {sandbox.url} (emulated X; nothing leaves this machine)")
+    say(f"sandbox: {sandbox.url} (emulated X, Mastodon and Bluesky; nothing leaves this "
+        "machine)")
     publishers = build_publishers(settings)
     connected = connect_accounts(SandboxClient(sandbox.url), vault, set(publishers),
                                  sessions=sessions)
@@ -515,7 +530,8 @@ def _watch(worker: Any, clock: WarpClock, sessions: sessionmaker[Session], optio
         return
     lines = ["", "Chorus demo is running (sandbox and synthetic data, labelled as such):",
              f"  dashboard   {dashboard_url}" if dashboard is not None else "  dashboard   off",
-             f"  X sandbox   {sandbox_url}   (CHORUS_X_API_URL for other chorus commands)",
+             f"  sandbox     {sandbox_url}   (X, Mastodon and Bluesky; CHORUS_X_API_URL for "
+             "other chorus commands)",
              "  sign in as (demo accounts; passwords kept in "
              f"{options.var / SIGN_INS_FILE}):"]
     lines += [f"    {s.role:<8} {s.email:<30} password {s.password}" for s in sign_ins]

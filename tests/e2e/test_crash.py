@@ -1,6 +1,7 @@
 """Kill -9 a worker at random moments: every post still goes out exactly once.
 
-300 deliveries fall due within a minute across 20 sandbox accounts. Two `chorus run`
+300 deliveries fall due within a minute across 20 sandbox accounts on X, Mastodon and
+Bluesky (8, 6 and 6). Two `chorus run`
 processes share the database; one is killed with SIGKILL several times and restarted. The
 sandbox drops some connections after storing the post and fails some requests, so the
 workers must reconcile. Afterwards every delivery is posted exactly once (checked against
@@ -31,7 +32,9 @@ from campaigns.secrets import Vault
 from scheduler.sandbox import seed
 from tests.e2e import Sandbox
 
-DELIVERIES, ACCOUNTS = 300, 20
+DELIVERIES = 300
+#: Accounts per network: together 20.
+ACCOUNTS = {"x": 8, "mastodon": 6, "bluesky": 6}
 TERMINAL = {DeliveryStatus.POSTED, DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED,
             DeliveryStatus.MISSED, DeliveryStatus.CANCELLED}
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,7 +79,14 @@ def workers(sandbox: Sandbox, database_url: str, tmp_path: Path) -> Iterator[Wor
     db.upgrade(engine)
     now = utcnow()
     with db.transaction(db.session_factory(engine)) as session:
-        accounts = seed.connect_accounts(sandbox.control, Vault(key), ACCOUNTS, session=session)
+        vault = Vault(key)
+        accounts = [
+            *seed.connect_accounts(sandbox.control, vault, ACCOUNTS["x"], session=session),
+            *seed.connect_mastodon_accounts(sandbox.control, vault, ACCOUNTS["mastodon"],
+                                            session=session, prefix="masto"),
+            *seed.connect_bluesky_accounts(sandbox.control, vault, ACCOUNTS["bluesky"],
+                                           session=session, prefix="bsky"),
+        ]
         rng = random.Random(300)
         start = now + timedelta(seconds=8)
         times = sorted(start + timedelta(seconds=rng.uniform(0, 45)) for _ in range(DELIVERIES))
@@ -102,10 +112,15 @@ def audit_reasons(database_url: str) -> Counter[str]:
 
 
 def statuses(database_url: str) -> list[tuple[str, DeliveryStatus, str]]:
+    return [(text, status, reason) for text, status, reason, _ in deliveries(database_url)]
+
+
+def deliveries(database_url: str) -> list[tuple[str, DeliveryStatus, str, str]]:
     engine = db.make_engine(database_url)
     with db.session_factory(engine)() as session:
-        rows = session.execute(select(Delivery.text, Delivery.status, Delivery.status_reason))
-        found = [(text, status, reason) for text, status, reason in rows]
+        rows = session.execute(select(Delivery.text, Delivery.status, Delivery.status_reason,
+                                      Delivery.network))
+        found = [(text, status, reason, network) for text, status, reason, network in rows]
     engine.dispose()
     return found
 
@@ -135,6 +150,10 @@ def test_killed_workers_never_double_post_or_lose_a_post(
     posts = [p for p in sandbox.control.posts() if p["kind"] == "post"]
     per_text = Counter(p["text"] for p in posts)
     by_status = Counter(status for _, status, _ in rows)
+    network_of = {text: network for text, _, _, network in deliveries(database_url)}
+    assert all(network_of.get(p["text"]) == p["network"] for p in posts), "on the wrong network"
+    posted_on = Counter(p["network"] for p in posts)
+    assert set(posted_on) == set(ACCOUNTS) and min(posted_on.values()) >= 60, posted_on
     assert kills >= 5
     assert len(rows) == DELIVERIES
     assert [t for t, n in per_text.items() if n > 1] == [], "a post went out twice"
@@ -150,5 +169,6 @@ def test_killed_workers_never_double_post_or_lose_a_post(
     reconciled = sum(n for r, n in reasons.items() if "on the timeline" in r)
     taken_over = reasons["lease expired; taken over to reconcile"]
     print(f"{kills} kills, {taken_over} deliveries taken over from a killed worker, "
-          f"{reconciled} settled from the timeline, outcomes {dict(by_status)}")
+          f"{reconciled} settled from the timeline, outcomes {dict(by_status)}, "
+          f"posts per network {dict(posted_on)}")
     assert reconciled > 0, "the dropped connections were never reconciled"
