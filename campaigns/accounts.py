@@ -169,6 +169,22 @@ def reseal_tokens(*, vault: Vault, old_keys: Sequence[str], session: Session) ->
     return ResealResult(resealed, tuple(unreadable))
 
 
+def unopenable_tokens(*, vault: Vault, session: Session) -> tuple[list[str], int]:
+    """The connected accounts whose stored credentials this vault cannot open, and how many
+    connected accounts have credentials at all: a worker with the wrong key would hold every
+    one of those accounts' posts, so it should not start."""
+    accounts = session.scalars(select(Account).where(
+        Account.token_encrypted.is_not(None), Account.state == CONNECTED)
+        .order_by(Account.key)).all()
+    unopenable = []
+    for account in accounts:
+        try:
+            vault.open(account.token_encrypted or b"")
+        except SecretKeyMissing:
+            unopenable.append(account.key)
+    return unopenable, len(accounts)
+
+
 def mark_connected(account: Account, *, session: Session) -> bool:
     """The account works again: connected, no back-off, no error.
 

@@ -27,7 +27,7 @@ from campaigns.loader import load_library
 from campaigns.models import Delivery, DeliveryStatus
 from campaigns.plan_store import PlanResult, campaigns_to_plan, occurrence_of, plan_and_store
 from campaigns.planning import Rules
-from campaigns.secrets import Vault, vault_from_settings
+from campaigns.secrets import SecretKeyMissing, Vault, vault_from_settings
 from campaigns.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -284,12 +284,34 @@ def run_command(
             lease=timedelta(seconds=settings.lease_seconds),
             grace=timedelta(minutes=settings.missed_grace_minutes),
         )
-        dispatcher = Dispatcher(rt.sessions, build_publishers(settings), rt.vault(), config,
-                                utcnow)
+        vault = _vault_opening_tokens(rt)
+        dispatcher = Dispatcher(rt.sessions, build_publishers(settings), vault, config, utcnow)
         typer.echo(f"worker {config.worker_id} running against "
                    f"{_safe_url(settings.database_url)}; Ctrl-C to stop")
         Worker(dispatcher, rt.sessions, clock=utcnow, send_alerts=alerts_sender(settings),
                threads=threads, collector=collector_for(settings, dispatcher)).run()
+
+
+def _vault_opening_tokens(rt: Runtime) -> Vault:
+    """The vault, if it opens the stored tokens: with the wrong CHORUS_SECRET_KEY a worker would
+    hold every account's posts as disconnected, so it refuses to start instead."""
+    from campaigns.accounts import unopenable_tokens
+
+    try:
+        vault = rt.vault()
+    except SecretKeyMissing as exc:
+        raise fail(str(exc)) from None
+    with rt.sessions() as session:
+        unopenable, stored = unopenable_tokens(vault=vault, session=session)
+    if stored and len(unopenable) == stored:
+        raise fail(f"CHORUS_SECRET_KEY opens none of the {stored} stored account tokens (is it "
+                   "the key they were stored with?); not starting. Set the right key, or rotate "
+                   "with `chorus secrets rotate`")
+    if unopenable:
+        typer.secho(f"warning: CHORUS_SECRET_KEY cannot open the tokens of "
+                    f"{', '.join(unopenable)}; their posts will be held until they are "
+                    "connected again", fg=typer.colors.YELLOW, err=True)
+    return vault
 
 
 @app.command("pause")

@@ -91,3 +91,23 @@ def test_rotate_needs_the_new_key_set(
     monkeypatch.delenv("CHORUS_SECRET_KEY", raising=False)
     code, _, err = chorus("secrets", "rotate", input=f"{OLD}\n")
     assert code == 1 and "CHORUS_SECRET_KEY" in err
+
+
+def test_a_worker_with_a_key_that_opens_no_token_refuses_to_start(
+    connected: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHORUS_SECRET_KEY", NEW)
+    code, _, err = chorus("run", "--worker-id", "wrong-key")
+    assert code == 1
+    assert "opens none of the 3 stored account tokens" in err
+
+
+def test_tokens_the_key_cannot_open_are_named(
+    connected: None, sessions: sessionmaker[Session]
+) -> None:
+    from campaigns.accounts import unopenable_tokens
+
+    with sessions() as session:
+        assert unopenable_tokens(vault=Vault(OLD), session=session) == (["council-x"], 3)
+        assert unopenable_tokens(vault=Vault(NEW), session=session) == (
+            ["council-x", "lead-x", "police-x"], 3)
