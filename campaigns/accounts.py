@@ -185,6 +185,18 @@ def unopenable_tokens(*, vault: Vault, session: Session) -> tuple[list[str], int
     return unopenable, len(accounts)
 
 
+def disconnect(account: Account, *, session: Session) -> bool:
+    """Forget the account's stored token: Chorus can no longer act as it until it is
+    connected again (its coming posts are then held, not lost). True if a token was stored."""
+    had_token = account.token_encrypted is not None
+    account.token_encrypted = None
+    account.state = NOT_CONNECTED
+    account.backoff_until = None
+    account.last_error = ""
+    session.flush()
+    return had_token
+
+
 def mark_connected(account: Account, *, session: Session) -> bool:
     """The account works again: connected, no back-off, no error.
 

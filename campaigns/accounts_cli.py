@@ -19,6 +19,7 @@ from campaigns import db
 from campaigns.accounts import (
     AccountNotFound,
     AccountSummary,
+    disconnect,
     find_account,
     list_accounts,
     same_handle,
@@ -72,6 +73,29 @@ def _table(accounts: list[AccountSummary]) -> str:
 
 def _yes(value: bool) -> str:
     return "yes" if value else "no"
+
+
+@accounts_app.command("disconnect")
+def accounts_disconnect(
+    key: Annotated[str, typer.Argument(help="The Chorus account (its key, e.g. police-x).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete an account's stored token (a partner withdrew, or the token may have leaked).
+
+    Its coming posts are held until it is connected again. Revoke Chorus's access on the
+    network too: deleting the token here does not tell the network.
+    """
+    from sqlalchemy import select
+
+    with runtime() as rt, db.transaction(rt.sessions) as session:
+        account = session.scalars(select(Account).where(Account.key == key)).one_or_none()
+        if account is None:
+            raise fail(f"no account {key!r}; see `chorus accounts list`")
+        if not yes and not typer.confirm(f"Delete the stored token of {key} ({account.handle})?"):
+            raise typer.Exit(1)
+        had_token = disconnect(account, session=session)
+    typer.echo(f"{key}: stored token deleted; its coming posts are held until it is connected "
+               "again" if had_token else f"{key}: no token was stored; it is now not connected")
 
 
 @accounts_app.command("connect")

@@ -361,3 +361,19 @@ def test_sandbox_connections_need_a_sandbox(
 def test_a_network_chorus_cannot_connect_is_refused(chorus_env: str) -> None:
     code, _, err = chorus("accounts", "connect", "threads")
     assert code == 1 and "'threads' accounts is not supported" in err
+
+
+def test_disconnecting_deletes_the_stored_token_and_holds_the_account(chorus_env: str) -> None:
+    assert chorus("accounts", "connect", "x", "--sandbox", "YorkAgainstHate")[0] == 0
+    assert account(chorus_env, "lead-x").token_encrypted is not None
+
+    code, out, err = chorus("accounts", "disconnect", "lead-x", "--yes")
+
+    assert code == 0, err
+    assert "lead-x: stored token deleted" in out
+    stored = account(chorus_env, "lead-x")
+    assert (stored.state, stored.token_encrypted) == ("not-connected", None)
+    code, _, err = chorus("accounts", "disconnect", "nobody-x", "--yes")
+    assert code == 1 and "no account 'nobody-x'" in err
+    assert chorus("accounts", "connect", "x", "--sandbox", "YorkAgainstHate")[0] == 0
+    assert account(chorus_env, "lead-x").state == "connected"
