@@ -1,4 +1,6 @@
-"""Sign-off: a named approver, who is not the campaign's author, approves its planned posts."""
+"""Sign-off: a named approver, who neither wrote nor edited the campaign, approves its planned
+posts. Its author is named in its file; its editors are everyone who has changed it in the
+dashboard (Compose), recorded by campaigns.authoring."""
 
 from __future__ import annotations
 
@@ -27,6 +29,13 @@ def same_person(a: str, b: str) -> bool:
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
+def editors_of(campaign: Campaign) -> list[str]:
+    """Everyone who has changed the campaign in the dashboard (the last of them too, for a
+    campaign edited before editors were recorded)."""
+    last = [campaign.edited_by] if campaign.edited_by else []
+    return [*(campaign.editors or []), *last]
+
+
 def approve_campaign(
     campaign_key: str, approver: str, *, session: Session, now: datetime
 ) -> ApprovalResult:
@@ -40,6 +49,10 @@ def approve_campaign(
     if same_person(approver, campaign.author):
         raise ApprovalError(
             f"{approver} wrote {campaign_key!r}; someone other than its author must approve it")
+    if any(same_person(approver, editor) for editor in editors_of(campaign)):
+        raise ApprovalError(
+            f"{approver} edited {campaign_key!r} in the dashboard; someone who has neither "
+            "written nor edited it must approve it")
     drafts = session.scalars(
         select(Delivery).where(Delivery.campaign_id == campaign.id,
                                Delivery.status == DeliveryStatus.DRAFT)

@@ -164,6 +164,9 @@ def save_campaign(
     campaign = _load_campaign(checked.content, session, result, default_timezone)
     if result.changed:
         campaign.edited_at, campaign.edited_by = now, editor
+        editors = campaign.editors or []  # None on a campaign not yet flushed
+        if editor not in editors:  # a new list, so that the JSON column is written
+            campaign.editors = [*editors, editor]
     session.flush()
     return Saved(campaign.key, original_key is None, result, tuple(checked.warnings))
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 import dashboard
 from campaigns.cli import runtime
+from campaigns.clock import utcnow
 from campaigns.models import User
 
 #: The app's entry point, found through the installed package rather than the working directory.
@@ -49,13 +50,22 @@ def dashboard_command(
     """Run the dashboard (Streamlit) for officers, partners and the board, until Ctrl-C.
 
     Sign-in: OIDC when .streamlit/secrets.toml has an auth section, else local accounts.
+    Before Streamlit starts, the schema is brought up to date and the effect estimates the
+    board page shows first are fitted and stored.
     """
-    with runtime() as rt, rt.sessions() as session:
-        users = session.scalar(select(func.count()).select_from(User)) or 0
+    from dashboard import startup  # here: it loads pandas, which other commands do not need
+
+    with runtime() as rt:  # the schema is brought up to date here, once
+        with rt.sessions() as session:
+            users = session.scalar(select(func.count()).select_from(User)) or 0
+        fitted = startup.fit_first_effects(rt.sessions, now=utcnow())
     if not users:
         typer.secho("note: no dashboard users yet; add one with: chorus users add EMAIL "
                     "--name NAME --role officer", fg=typer.colors.YELLOW, err=True)
-    environment = {**os.environ, "CHORUS_CONTENT_DIR": str(content.resolve())}
+    if fitted:
+        typer.echo(f"fitted and stored {fitted} effect estimates for the board page")
+    environment = {**os.environ, "CHORUS_CONTENT_DIR": str(content.resolve()),
+                   startup.SCHEMA_READY_ENV: startup.schema_marker(rt.settings.database_url)}
     typer.echo(f"dashboard on http://{address}:{port}; Ctrl-C to stop")
     raise typer.Exit(run_until_stopped(streamlit_command(port=port, address=address),
                                        environment))

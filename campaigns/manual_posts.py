@@ -7,6 +7,9 @@ delivery (it is due a first reading at once), and the board sees the partnership
 
 Only X addresses are understood so far: https://x.com/<account>/status/<id> (or twitter.com,
 mobile. and www. forms, and /i/web/status/<id>). Anything else is refused with the reason.
+
+In the dashboard (`record_as`), an officer records posts for any partner; a partner's own
+user records its own organisation's posts, for campaigns it takes part in, and nothing else.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from campaigns.models import (
     Account,
     AuditEntry,
     Campaign,
+    Consent,
     Delivery,
     DeliveryStatus,
     Organisation,
     Post,
 )
+from campaigns.users import PARTNER, Viewer
 
 X_HOSTS = frozenset({"x.com", "twitter.com"})
 _HOST_PREFIXES = ("www.", "mobile.")
@@ -41,6 +46,8 @@ MAX_ID = 2**63 - 1
 #: X's ids are snowflakes: the milliseconds since this moment, shifted left 22 bits.
 X_EPOCH = datetime(2010, 11, 4, 1, 42, 54, 657000, tzinfo=UTC)
 EXAMPLE = "https://x.com/YourAccount/status/1850000000000000000"
+#: Consent modes in which a partner takes part in a campaign (not "declined").
+TAKING_PART = ("accounts", "share-kit")
 
 
 class ManualPostError(ValueError):
@@ -124,15 +131,49 @@ def record_manual_post(
     return delivery
 
 
-def campaign_posts(*, session: Session) -> dict[str, tuple[str, list[str]]]:
-    """Campaigns a hand-made post can be recorded against: key -> (name, its post keys)."""
+def record_as(
+    viewer: Viewer,
+    url: str,
+    *,
+    session: Session,
+    organisation_key: str,
+    campaign_key: str,
+    post_key: str,
+    now: datetime,
+) -> Delivery:
+    """`record_manual_post` for someone signed in to the dashboard, in their name. Officers
+    record for any partner. A partner's user records only for its own organisation, and only
+    for a campaign it takes part in; the board records nothing. Raises ManualPostError,
+    writing nothing, for anyone else, whatever their browser sent."""
+    if not viewer.may_change:
+        if viewer.role != PARTNER or viewer.organisation_key is None:
+            raise ManualPostError(f"{viewer.role} accounts cannot record posts; ask a "
+                                  "communications officer")
+        if organisation_key != viewer.organisation_key:
+            raise ManualPostError("you can record only your own organisation's posts")
+        if campaign_key not in campaign_posts(session=session, organisation_key=organisation_key):
+            raise ManualPostError(f"your organisation does not take part in {campaign_key!r}")
+    return record_manual_post(url, session=session, organisation_key=organisation_key,
+                              campaign_key=campaign_key, post_key=post_key, by=viewer.name,
+                              now=now)
+
+
+def campaign_posts(
+    *, session: Session, organisation_key: str | None = None
+) -> dict[str, tuple[str, list[str]]]:
+    """Campaigns a hand-made post can be recorded against: key -> (name, its post keys).
+    With `organisation_key`, only those that organisation takes part in (TAKING_PART)."""
+    query = (select(Campaign.key, Campaign.name, Post.key)
+             .join(Post, Post.campaign_id == Campaign.id)
+             .where(Campaign.withdrawn.is_(False), Campaign.event_key.is_not(None),
+                    Post.withdrawn.is_(False))
+             .order_by(Campaign.year, Campaign.key, Post.key))
+    if organisation_key is not None:
+        query = (query.join(Consent, Consent.campaign_id == Campaign.id)
+                 .join(Organisation, Organisation.id == Consent.organisation_id)
+                 .where(Organisation.key == organisation_key, Consent.mode.in_(TAKING_PART)))
     found: dict[str, tuple[str, list[str]]] = {}
-    rows = session.execute(
-        select(Campaign.key, Campaign.name, Post.key).join(Post, Post.campaign_id == Campaign.id)
-        .where(Campaign.withdrawn.is_(False), Campaign.event_key.is_not(None),
-               Post.withdrawn.is_(False))
-        .order_by(Campaign.year, Campaign.key, Post.key))
-    for campaign_key, name, post_key in rows:
+    for campaign_key, name, post_key in session.execute(query):
         found.setdefault(campaign_key, (name, []))[1].append(post_key)
     return found
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -161,6 +162,9 @@ class Campaign(Base):
     #: a file that differs is then a conflict, never a silent overwrite (campaigns.loader).
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     edited_by: Mapped[str | None] = mapped_column(String(200))
+    #: Everyone who has changed it in the dashboard, ever (loading files does not clear it):
+    #: none of them may approve it, as its author may not (campaigns.approval).
+    editors: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     #: sha256 of the campaign as last loaded from its file (campaigns.export.digest).
     loaded_hash: Mapped[str | None] = mapped_column(String(64))
 
@@ -331,11 +335,17 @@ class EngagementSnapshot(Base):
     """One reading of one post's metrics. Append-only: history is never overwritten."""
 
     __tablename__ = "engagement_snapshots"
+    __table_args__ = (
+        # Readings by time, with the counters the board adds up (dashboard.insights): the
+        # reach of a period is read from this index alone, never from the table's rows.
+        Index("ix_engagement_snapshots_read_at_counters", "read_at", "delivery_id",
+              "impressions", "likes", "reposts", "replies", "quotes"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
-    read_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())
     impressions: Mapped[int] = mapped_column(Integer, default=0)
     likes: Mapped[int] = mapped_column(Integer, default=0)
     reposts: Mapped[int] = mapped_column(Integer, default=0)
@@ -421,3 +431,18 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(300))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StoredEffectEstimate(Base):
+    """An awareness window's effect estimate (campaigns.analysis.effect), fitted once and kept
+    under the fingerprint of the weekly figures it was fitted on, so that the board page can
+    show it again without fitting. Derived data: new figures have a new fingerprint, and an
+    emptied table costs only the time to fit again."""
+
+    __tablename__ = "effect_estimates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: campaigns.analysis.effect.fingerprint of the figures, the window and the model version.
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    estimate: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fitted_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -66,7 +66,6 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaigns.bulk import display_name
 from campaigns.models import ReportCount, ReportDataset
 
 STRANDS = ("race", "religion", "sexual-orientation", "disability", "transgender")
@@ -836,6 +835,10 @@ def import_report_file(
     Works inside the caller's transaction and raises ReportsInvalid, with every problem, before
     writing anything. The same file imported again is recognised and changes nothing.
     """
+    # Imported here: campaigns.bulk loads the content schema, which the dashboard's pages
+    # that only read report counts (and the constants above) do not need.
+    from campaigns.bulk import display_name
+
     name = display_name(path)
     data = _read_bytes(path, name)
     digest = hashlib.sha256(data).hexdigest()

@@ -157,7 +157,7 @@ def _providers() -> list[str]:
 
 def _password_sign_in() -> None:
     with st.form("sign-in"):
-        st.subheader("Sign in")
+        st.header("Sign in")
         email = st.text_input("E-mail address", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")

@@ -10,6 +10,7 @@ labels) are drawn in the page's own text colour, so they stay legible in light a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -40,6 +41,8 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "
 #: vanishes in the dark theme. Charts are drawn as SVG, where `currentColor` is the colour of the
 #: text around the chart: the theme's own text colour, light or dark.
 CHART_TEXT = "currentColor"
+#: Most ticks on a count axis.
+MAX_TICKS = 8
 
 
 def table(frame: pd.DataFrame, *, name: str, height: int | None = None) -> None:
@@ -79,7 +82,7 @@ def chart_with_table(
 ) -> None:
     """The chart under a heading, described for assistive technology, with its summary
     sentence and its data beside it (or below it, for tables too wide to sit beside it)."""
-    st.subheader(title)
+    st.header(title)
     st.write(summary)
     chart_area, table_area = st.columns([3, 2]) if beside else (st.container(), st.container())
     accessible = (chart.properties(description=description)
@@ -92,11 +95,30 @@ def chart_with_table(
         table(frame, name=f"{title}: the numbers in the chart")
 
 
+def _largest(counts: pd.Series) -> float:
+    return float(counts.max()) if not counts.empty and counts.max() > 0 else 0.0
+
+
+def count_scale(counts: pd.Series) -> alt.Scale:
+    """A scale for counts, from zero. With nothing above zero (no data, or only zeros) it runs
+    to one: Vega cannot divide an empty range into ticks and labels it 'NaN' or '0.000000'."""
+    return alt.Scale(zero=True) if _largest(counts) else alt.Scale(domain=[0, 1])
+
+
+def count_axis(title: str, counts: pd.Series, **options: Any) -> alt.Axis:
+    """An axis of whole counts written out in full (1,200; never 1.2k, 0.5 or 1e+3): Vega
+    steps its ticks by at least the range over their number, so asking for no more ticks than
+    the largest count keeps every step a whole one (Vega does not honour tickMinStep alone)."""
+    ticks = min(MAX_TICKS, max(1, math.ceil(_largest(counts))))
+    return alt.Axis(title=title, format=",d", tickCount=ticks, tickMinStep=1, **options)
+
+
 def bar_chart(frame: pd.DataFrame, *, category: str, value: str) -> alt.LayerChart:
     """Horizontal bars, one per category, each labelled with its value."""
     base = alt.Chart(frame).encode(
         y=alt.Y(f"{category}:N", sort=None, title=category),
-        x=alt.X(f"{value}:Q", title=value),
+        x=alt.X(f"{value}:Q", scale=count_scale(frame[value]),
+                axis=count_axis(value, frame[value])),
         tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=",")],
     )
     bars = base.mark_bar(aria=False, color=OKABE_ITO[0])
@@ -240,8 +262,9 @@ def reach_chart(lines: pd.DataFrame, windows: pd.DataFrame, *, first: date,
     bars = alt.Chart(stacked).mark_rect(aria=False, clip=True).encode(
         x=alt.X("week:T", scale=scale, axis=_week_axis("week starting", first, last)),
         x2="until:T",
-        y=alt.Y("bottom:Q", title="impressions gained",
-                axis=alt.Axis(format="~s", minExtent=Y_AXIS_WIDTH, maxExtent=Y_AXIS_WIDTH)),
+        y=alt.Y("bottom:Q", scale=count_scale(stacked["top"]),
+                axis=count_axis("impressions gained", stacked["top"], minExtent=Y_AXIS_WIDTH,
+                                maxExtent=Y_AXIS_WIDTH)),
         y2="top:Q",
         color=alt.Color("accounts:N", title=None, scale=alt.Scale(
             domain=order, range=list(OKABE_ITO[:len(order)])),
@@ -303,7 +326,7 @@ def charts_with_table(
 ) -> None:
     """Charts one above the other (so their weeks line up), each with its description, then
     the summary sentence and the table of every number they draw."""
-    st.subheader(title)
+    st.header(title)
     st.write(summary)
     for chart, description in charts:
         st.altair_chart(_described(chart, description), width="stretch")

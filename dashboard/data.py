@@ -7,6 +7,8 @@ module only opens sessions for them and caches what they return.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import db
@@ -27,8 +30,8 @@ from campaigns.deliveries import resolve_unconfirmed
 from campaigns.reports import ImportResult, import_report_file
 from campaigns.settings import Settings, load_settings
 from campaigns.sharekit import build_zip
-from campaigns.users import Viewer
-from dashboard import insights, queries
+from campaigns.users import PARTNER, Viewer
+from dashboard import insights, queries, startup
 from dashboard.insights import BoardOverview, Effects, EffectYears, Period, UploadPreview
 from dashboard.queries import CampaignInfo, DeliveryFilter
 
@@ -36,6 +39,8 @@ from dashboard.queries import CampaignInfo, DeliveryFilter
 TTL = 30
 #: Where content (and its images, for share kits) lives; `chorus dashboard --content` sets it.
 CONTENT_DIR_ENV = "CHORUS_CONTENT_DIR"  # the environment variable behind Settings.content_dir
+
+logger = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
@@ -46,7 +51,8 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False, on_release=Engine.dispose)
 def _engine(url: str) -> Engine:
     engine = db.make_engine(url)
-    db.upgrade(engine)  # as the CLI does: a fresh database is usable at once
+    if not startup.schema_ready(url, os.environ):  # `chorus dashboard` has upgraded it
+        db.upgrade(engine)  # as the CLI does: a fresh database is usable at once
     return engine
 
 
@@ -222,6 +228,45 @@ def resolve(viewer: Viewer, delivery_id: int, *, remote_id: str | None, cancel: 
         return f"{delivery.status.value}: {delivery.status_reason}"
 
 
+# ---- posts made by hand (officers, and partners for their own organisation) -------------------
+
+
+def may_record_by_hand(viewer: Viewer) -> bool:
+    """Officers, and a partner's own users (campaigns.manual_posts.record_as checks again)."""
+    return viewer.may_change or (viewer.role == PARTNER and viewer.organisation_key is not None)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def hand_made_choices(viewer: Viewer) -> dict[str, tuple[str, list[str]]]:
+    """The campaigns (key -> name and post keys) the viewer may record a hand-made post of:
+    all for officers, those its organisation takes part in for a partner, none for others."""
+    # Imported here: it loads the content schema, slow to load, which the board page (where
+    # a first visit waits) does not need.
+    from campaigns.manual_posts import campaign_posts
+
+    if not may_record_by_hand(viewer):
+        return {}
+    with reading() as session:
+        return campaign_posts(session=session, organisation_key=None if viewer.may_change
+                              else viewer.organisation_key)
+
+
+def record_by_hand(
+    viewer: Viewer, link: str, *, organisation_key: str, campaign_key: str, post_key: str
+) -> int:
+    """Record a partner's hand-made post as the signed-in user; the new delivery's id.
+    Raises ManualPostError (nothing written) if the link or the choice does not fit, or if
+    the user may not record it."""
+    from campaigns.manual_posts import record_as  # as `hand_made_choices` says
+
+    with db.transaction(sessions()) as session:
+        recorded = record_as(viewer, link, session=session, organisation_key=organisation_key,
+                             campaign_key=campaign_key, post_key=post_key, now=utcnow())
+        recorded_id = recorded.id
+    _changed()
+    return recorded_id
+
+
 # ---- board overview and the Data page (dashboard.insights) --------------------------------------
 
 
@@ -252,8 +297,24 @@ def effect_years(viewer: Viewer, area: str) -> EffectYears | None:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def effects(viewer: Viewer, area: str, year: int) -> Effects:
+    """Each window's estimate: stored ones as they are, the others fitted and then stored (a
+    cache of derived figures, which even a read-only viewer's visit may fill)."""
     with reading() as session:
-        return insights.effects(session=session, viewer=viewer, area=area, year=year)
+        found = insights.effects(session=session, viewer=viewer, area=area, year=year)
+    _store_fitted(found)
+    return found
+
+
+def _store_fitted(found: Effects) -> None:
+    """Store what was fitted; if the database refuses (busy, or a read-only replica), the
+    estimates are still shown and will be fitted again by the next process."""
+    if not any(r.fitted for r in found.results):
+        return
+    try:
+        with db.transaction(sessions()) as session:
+            insights.store_fitted(found, session=session, now=utcnow())
+    except SQLAlchemyError as refused:
+        logger.warning("effect estimates not stored: %s", refused.__class__.__name__)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=8)
@@ -280,4 +341,6 @@ def import_reports(
     for cached in (datasets, reporting_areas, board_overview, effect_years, effects,
                    upload_preview):
         cached.clear()
+    # Now, while the officer waits, rather than on the board's next visit.
+    startup.fit_first_effects(sessions(), now=utcnow())
     return result

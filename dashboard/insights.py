@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -71,7 +72,7 @@ from campaigns.reports import (
     parse_source,
     read_sheets,
 )
-from campaigns.users import Viewer
+from campaigns.users import BOARD, Viewer
 from dashboard.queries import SANDBOX_LABEL, SYNTHETIC_LABEL, local_text
 
 #: Lengths of period the board can choose, in weeks.
@@ -760,6 +761,10 @@ class EffectResult:
     estimate: Any = None  # campaigns.analysis.effect.EffectEstimate
     reason: str = ""
     notes: tuple[str, ...] = ()
+    #: What the estimate was fitted on (campaigns.analysis.effect.fingerprint), and whether it
+    #: was fitted just now rather than found already stored under it.
+    fingerprint: str = ""
+    fitted: bool = False
 
     @property
     def label(self) -> str:
@@ -850,15 +855,22 @@ def local_series(series: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
     return series[series["week"].between(first, last)].reset_index(drop=True)
 
 
+def _none_stored(_fingerprint: str) -> Any:
+    return None
+
+
 def estimate_effects(
     series: pd.DataFrame, windows: pd.DataFrame, *, synthetic: bool,
     neighbours: pd.DataFrame | None = None,
+    stored: Callable[[str], Any] = _none_stored,
 ) -> list[EffectResult]:
     """An estimate for each window with enough figures around it; the reason for the others.
 
     `neighbours` are the windows (these and others) whose nearness is worth a caveat.
+    `stored` gives the estimate already fitted on the same figures (by their fingerprint), or
+    None; only the windows it has none for are fitted.
     """
-    from campaigns.analysis.effect import estimate_effect
+    from campaigns.analysis.effect import estimate_effect, fingerprint
     from campaigns.analysis.periods import campaign_exposure
 
     nearby = windows if neighbours is None else neighbours
@@ -884,14 +896,19 @@ def estimate_effects(
                                                 "figures cannot show the effect of so short a "
                                                 "window."))
             continue
-        try:
-            estimate = estimate_effect(local, start, end, synthetic=synthetic)
-        except ValueError as exc:
-            results.append(replace(base, reason=_sentence(str(exc))))
-            continue
+        key = fingerprint(local, start, end, synthetic=synthetic)
+        estimate = stored(key)
+        fitted = estimate is None
+        if estimate is None:
+            try:
+                estimate = estimate_effect(local, start, end, synthetic=synthetic)
+            except ValueError as exc:
+                results.append(replace(base, reason=_sentence(str(exc))))
+                continue
         notes = [*_coverage_note(exposure, days), *_nearby_note(window, nearby),
                  *_sources_note(local)]
-        results.append(replace(base, estimate=estimate, notes=tuple(notes)))
+        results.append(replace(base, estimate=estimate, notes=tuple(notes), fingerprint=key,
+                               fitted=fitted))
     return results
 
 
@@ -977,15 +994,45 @@ def effects_note(results: Sequence[EffectResult]) -> str:
 
 def effects(*, session: Session, viewer: Viewer, area: str, year: int) -> Effects:
     """The estimated effect of each awareness window of `year` on weekly offences reported in
-    `area`, with all sources added together."""
+    `area`, with all sources added together. Estimates stored earlier for the same figures
+    (campaigns.effect_store) are used as they are; `store_fitted` keeps the others."""
+    from campaigns.effect_store import stored_estimate
+
     reports = weekly_reports(session=session, area=area, offences_only=True)
     series = weekly_offences(reports)
     synthetic = bool(reports["synthetic"].any())
     around = event_windows(session=session, viewer=viewer, years=[year - 1, year, year + 1])
     windows = around[around["year"] == year].reset_index(drop=True)
-    results = estimate_effects(series, windows, synthetic=synthetic, neighbours=around)
+    results = estimate_effects(series, windows, synthetic=synthetic, neighbours=around,
+                               stored=partial(stored_estimate, session=session))
     return Effects(area, year, synthetic, tuple(results), effects_note(results),
                    effect_table(results, synthetic))
+
+
+def store_fitted(found: Effects, *, session: Session, now: datetime) -> int:
+    """Keep the estimates `effects` had to fit, so that no view fits them again; how many."""
+    from campaigns.effect_store import store_estimates
+
+    fitted = {r.fingerprint: r.estimate for r in found.results if r.fitted}
+    store_estimates(fitted, session=session, now=now)
+    return len(fitted)
+
+
+#: What the board sees, for estimates fitted before anyone signs in (`chorus dashboard`).
+EVERYTHING = Viewer(id=0, email="", name="chorus dashboard", role=BOARD, organisation_key=None)
+
+
+def fit_first_effects(*, session: Session, now: datetime) -> int:
+    """Fit and store, for each reporting area, the estimates the board page shows first (its
+    default year), unless they are stored already; how many were fitted. `chorus dashboard`
+    runs this before it starts, so that the first visitor does not wait for the fitting."""
+    fitted = 0
+    for area in reporting_areas(session=session):
+        years = effect_years(session=session, viewer=EVERYTHING, area=area)
+        if years is not None:
+            found = effects(session=session, viewer=EVERYTHING, area=area, year=years.default)
+            fitted += store_fitted(found, session=session, now=now)
+    return fitted
 
 
 # ---- the Data page: a preview of an upload ----------------------------------------------------

@@ -18,9 +18,9 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from campaigns import calendar, text
+from campaigns import calendar
 from campaigns.accounts import list_accounts
-from campaigns.content import compose
+from campaigns.approval import editors_of
 from campaigns.control import pause_state
 from campaigns.models import (
     Account,
@@ -33,7 +33,6 @@ from campaigns.models import (
     Post,
     Variant,
 )
-from campaigns.plan_store import campaign_spec
 from campaigns.reports import summarise
 from campaigns.sharekit import KitImage, KitPost, ShareKit
 from campaigns.timezones import resolve_local
@@ -341,6 +340,8 @@ class CampaignInfo:
     approved_at: str
     paused: bool
     awaiting_sign_off: int
+    #: Everyone who has changed it in the dashboard: none of them may approve it.
+    editors: tuple[str, ...] = ()
 
 
 def campaign_info(
@@ -356,7 +357,8 @@ def campaign_info(
                _own_organisation(viewer))) or 0
     return CampaignInfo(campaign.key, campaign.name, campaign.summary, campaign.author,
                         campaign.timezone, campaign.approved_by,
-                        local_text(campaign.approved_at, zone), campaign.paused, drafts)
+                        local_text(campaign.approved_at, zone), campaign.paused, drafts,
+                        tuple(dict.fromkeys(editors_of(campaign))))
 
 
 PREVIEW_COLUMNS = ("post", "network", "wording", "length", "limit", "fits", "problem", "text")
@@ -375,6 +377,11 @@ def variant_previews(*, session: Session, viewer: Viewer, campaign_key: str) -> 
              .order_by(Post.key, Variant.organisation_key, Variant.network))
     if not viewer.sees_everything:
         query = query.where(Variant.organisation_key.in_(wordings))
+    # Imported here: the content schema and the text measurer are slow to load, and only
+    # this and the share kits need them (not the board page, where a first visit waits).
+    from campaigns import text
+    from campaigns.content import compose
+
     names = _organisation_names(session)
     rows = []
     for post_key, link, network, organisation_key, wording in session.execute(query):
@@ -492,6 +499,8 @@ def share_kit(
                Consent.mode == "share-kit")).one_or_none()
     if found is None:
         raise LookupError(f"{partner_key} has no share kit for {campaign_key}")
+    from campaigns.plan_store import campaign_spec  # as `variant_previews` says
+
     organisation, campaign = found
     zone = ZoneInfo(campaign.timezone)
     images = {p.key: p.images for p in session.scalars(

@@ -24,20 +24,26 @@ coverage fell to 89–91% and false positives rose to 9–11% (Newey–West gave
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
+from statistics import NormalDist
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.discrete.discrete_model import NegativeBinomial
-from statsmodels.genmod.families import Poisson
-from statsmodels.genmod.generalized_linear_model import GLM
-from statsmodels.regression.linear_model import OLS
 
 from campaigns.analysis.periods import MIN_BASELINE_WEEKS, campaign_exposure
+
+# statsmodels (and the scipy.stats it loads) is imported in the functions that fit, not here:
+# it takes about half a second, and a stored estimate (`from_record`) needs none of it.
+
+#: Part of every `fingerprint`: change it whenever a change to this module would change an
+#: estimate, so that estimates stored by the earlier code are never shown again.
+MODEL_VERSION = 1
 
 Seasonality = Literal["fourier", "month"]
 Family = Literal["poisson", "negbin", "auto"]
@@ -157,7 +163,7 @@ def estimate_effect(
     y = frame["count"].to_numpy(dtype=float)
     offset = np.log(frame[exposure].to_numpy(dtype=float)) if exposure else None
     fit = _fit(y, X, offset, weeks, family)
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     b, se = fit.params["campaign"], fit.se["campaign"]
     slope_ratio = slope_ci = None
     if slope_change:
@@ -168,7 +174,7 @@ def estimate_effect(
         rate_ratio=rate_ratio,
         ci_low=ci_low,
         ci_high=ci_high,
-        p_value=float(2 * stats.norm.sf(abs(b / se))),
+        p_value=two_sided_p(float(b / se)),
         family=fit.family,
         model=_model_sentence(fit, seasonality, harmonics, slope_change, exposure),
         n_weeks=len(frame),
@@ -187,10 +193,66 @@ def estimate_effect(
     return replace(estimate, caveats=_caveats(estimate, float(y.mean()), span - len(frame)))
 
 
+def two_sided_p(z: float) -> float:
+    """P(|Z| >= |z|) for a standard normal Z: erfc keeps its precision far into the tail,
+    where 1 - cdf would round to zero."""
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
 def _ratio(fit: _Fit, term: str, z: float) -> tuple[float, float, float]:
     """A coefficient as a rate ratio with its confidence interval."""
     b, se = fit.params[term], fit.se[term]
     return float(np.exp(b)), float(np.exp(b - z * se)), float(np.exp(b + z * se))
+
+
+# ---- storing estimates -----------------------------------------------------------------------
+
+
+def fingerprint(
+    series: pd.DataFrame, intervention_start: date, intervention_end: date | None, *,
+    synthetic: bool,
+) -> str:
+    """What `estimate_effect(series, start, end, synthetic=...)` with its other options left at
+    their defaults depends on, as a sha256 hex digest: MODEL_VERSION, every week's count, the
+    window and the synthetic flag. The same figures give the same digest, so an estimate
+    stored under it can be shown again, without fitting, until any of them changes."""
+    weeks = pd.to_datetime(series["week"])
+    counts = [None if pd.isna(c) else float(c) for c in series["count"]]
+    rows = sorted(zip((f"{w:%Y-%m-%d}" for w in weeks), counts, strict=True),
+                  key=lambda row: row[0])
+    described = {"model": MODEL_VERSION, "start": intervention_start.isoformat(),
+                 "end": intervention_end.isoformat() if intervention_end else None,
+                 "synthetic": synthetic, "weeks": rows}
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+
+
+_DATES = ("intervention_start", "intervention_end")
+
+
+def to_record(estimate: EffectEstimate) -> dict[str, Any]:
+    """The estimate as plain JSON values (`from_record` reads it back unchanged)."""
+    record = asdict(estimate)
+    for name in _DATES:
+        record[name] = record[name].isoformat() if record[name] is not None else None
+    record["slope_ci"] = list(estimate.slope_ci) if estimate.slope_ci is not None else None
+    return record
+
+
+def from_record(record: dict[str, Any]) -> EffectEstimate:
+    """An estimate written by `to_record`; ValueError if it is not one (written by code of
+    another shape, say), so that the caller fits it again instead."""
+    names = {f.name for f in fields(EffectEstimate)}
+    if not names >= set(record) or "rate_ratio" not in record:
+        raise ValueError("not a stored effect estimate")
+    values = dict(record)
+    for name in _DATES:
+        values[name] = date.fromisoformat(values[name]) if values.get(name) else None
+    if values.get("slope_ci") is not None:
+        values["slope_ci"] = tuple(values["slope_ci"])
+    try:
+        return EffectEstimate(**values)
+    except TypeError as wrong:
+        raise ValueError(f"not a stored effect estimate: {wrong}") from wrong
 
 
 # ---- data and design -------------------------------------------------------------------------
@@ -287,6 +349,9 @@ def _fit(
     y: np.ndarray, X: pd.DataFrame, offset: np.ndarray | None, weeks: pd.DatetimeIndex,
     family: Family,
 ) -> _Fit:
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
+
     if family not in ("poisson", "negbin", "auto"):
         raise ValueError(f"family must be 'poisson', 'negbin' or 'auto', not {family!r}")
     poisson = GLM(y, X, family=Poisson(), offset=offset).fit()
@@ -307,15 +372,19 @@ def _fit(
 
 def _overdispersed(y: np.ndarray, mu: np.ndarray) -> bool:
     """Cameron and Trivedi's test: regress ((y-mu)² - y)/mu on mu; a positive slope is NB2."""
+    from statsmodels.regression.linear_model import OLS
+
     aux = ((y - mu) ** 2 - y) / mu
     result = OLS(aux, mu).fit()
-    return bool(result.tvalues[0] > stats.norm.isf(OVERDISPERSION_ALPHA))
+    return bool(result.tvalues[0] > NormalDist().inv_cdf(1 - OVERDISPERSION_ALPHA))
 
 
 def _fit_negbin(
     y: np.ndarray, X: pd.DataFrame, offset: np.ndarray | None, start: pd.Series
 ) -> tuple[Any, str]:
     """The NB2 fit, or None and the reason it was not used."""
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
     model = NegativeBinomial(y, X, loglike_method="nb2", offset=offset)
     # BFGS works on log(alpha), so it cannot step to a negative dispersion as Newton can.
     # Only the estimates are used (the standard errors come from `_covariance`), so a singular

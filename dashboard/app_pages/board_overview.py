@@ -52,7 +52,7 @@ if area is None:
     st.info("No weekly reporting figures have been imported yet, so reach cannot be set "
             "beside reporting. Officers import them on the Data page.", icon=":material/info:")
 
-st.subheader("Campaigns and reporting: the estimated effect")
+st.header("Campaigns and reporting: the estimated effect")
 years = data.effect_years(viewer, area) if area is not None else None
 effects = None
 if area is None or years is None:
@@ -75,7 +75,7 @@ else:
 
 partners_chart = components.bar_chart(board.partners, category="partner", value="impressions")
 if board.partners.empty:
-    st.subheader("Partners' contribution")
+    st.header("Partners' contribution")
     st.write(board.partners_summary)
 else:
     components.chart_with_table(
@@ -84,14 +84,14 @@ else:
                     "period, largest first.",
         summary=board.partners_summary, frame=board.partners)
 
-st.subheader("Reach of each campaign")
+st.header("Reach of each campaign")
 if board.campaigns.empty:
     st.write("No campaign's posts were sent or gained impressions in these weeks.")
 else:
     components.table(board.campaigns, name="Posts, impressions and engagements of each "
                                            "campaign in the period")
 
-st.subheader("Data freshness and sources")
+st.header("Data freshness and sources")
 components.table(board.freshness, name="How up to date the figures are")
 sources = data.datasets()
 if sources.empty:
@@ -99,7 +99,7 @@ if sources.empty:
 else:
     components.table(sources, name="Reporting figures imported, with their citations")
 
-st.subheader("Board pack")
+st.header("Board pack")
 tables = [PackTable("Headline figures", board.figures_table),
           PackTable("Weekly reach and reports", board.weekly),
           PackTable("Partners' contribution", board.partners),

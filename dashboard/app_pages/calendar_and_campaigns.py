@@ -28,7 +28,7 @@ components.chart_with_table(
     beside=False,
 )
 
-st.subheader("Campaigns")
+st.header("Campaigns")
 campaign_list = data.campaigns(viewer)
 components.table(campaign_list, name="Campaigns with their posts by state")
 if campaign_list.empty:
@@ -43,6 +43,8 @@ st.subheader(info.name)
 if info.summary:
     st.write(info.summary)
 st.write(f"Written by {info.author}. Times are planned in {info.timezone}.")
+if info.editors:
+    st.write(f"Edited in the dashboard by {', '.join(info.editors)}.")
 if info.approved_by:
     st.write(f"Approved by {info.approved_by} on {info.approved_at}.")
 if info.paused:

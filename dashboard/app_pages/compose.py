@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from campaigns import authoring, db
-from campaigns.authoring import SEND_MODES, AuthoringInvalid, ImageRefused
+from campaigns.authoring import MAX_IMAGE_BYTES, SEND_MODES, AuthoringInvalid, ImageRefused
 from campaigns.clock import utcnow
 from campaigns.sharekit import NETWORK_NAMES
 from dashboard import auth, components, data
@@ -24,6 +24,9 @@ NEXT = "compose-next"
 AUDIENCES = {"all": "All: the lead and every partner that consents",
              "lead": "The lead organisation's accounts only",
              "accounts": "Chosen accounts"}
+
+#: The uploader refuses larger images itself (its hint says so), as campaigns.authoring would.
+IMAGE_MB = MAX_IMAGE_BYTES // (1024 * 1024)
 
 viewer = auth.page_viewer("compose")
 st.title("Compose")
@@ -81,7 +84,7 @@ if stored is None and not creating:
 head: dict[str, Any] = stored["campaign"] if stored else {}
 prefix = f"compose:{campaign_key}:"
 
-st.subheader("Campaign")
+st.header("Campaign")
 if creating:
     key = st.text_input("Campaign key", key=prefix + "key",
                         help="Lower-case letters, digits and hyphens, e.g. refugee-week-2027. "
@@ -110,7 +113,7 @@ base: dict[str, Any] = {"campaign": campaign_head, "posts": stored["posts"] if s
 
 # ---- one post ---------------------------------------------------------------------------------
 
-st.subheader("Post")
+st.header("Post")
 posts = {p["key"]: p for p in base["posts"]}
 post_keys = [*posts, NEW]
 post_key = choose("Post to write", post_keys, prefix + "post", post_keys[0],
@@ -173,8 +176,9 @@ for index, image in enumerate(post.get("images", [])):
                        key=here + f"alt-{index}")
     if not st.checkbox(f"Remove {image['file']}", key=here + f"remove-{index}"):
         images.append({"file": image["file"], "alt": alt})
-upload = st.file_uploader("Add an image (PNG, JPEG, GIF or WebP, at most 5 MB)",
-                          type=["png", "jpg", "jpeg", "gif", "webp"], key=here + "upload")
+upload = st.file_uploader(f"Add an image (PNG, JPEG, GIF or WebP, at most {IMAGE_MB} MB)",
+                          type=["png", "jpg", "jpeg", "gif", "webp"], key=here + "upload",
+                          max_upload_size=IMAGE_MB)
 if upload is not None:
     try:
         stored_as = authoring.store_image(data.content_dir(), upload.name, upload.getvalue())
@@ -226,7 +230,7 @@ with data.reading() as session:
     checked = authoring.check_campaign(document, session=session, content_dir=data.content_dir(),
                                        default_timezone=data.zone(), original_key=original)
 
-st.subheader("Checks")
+st.header("Checks")
 st.caption("Length on each network, the reporting channel in every text, alt text, hashtags "
            "and every key: errors stop the campaign being saved; warnings are advice.")
 if not checked.problems:
@@ -235,7 +239,7 @@ for problem in checked.problems:
     show = st.error if problem.severity == "error" else st.warning
     show(f"{authoring.where(problem, document)}: {problem.message}")
 
-st.subheader("Preview")
+st.header("Preview")
 for measured in authoring.measure_post(written):
     components.post_preview({
         "network": measured.network, "length": measured.length, "limit": measured.limit,

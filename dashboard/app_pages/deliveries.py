@@ -34,7 +34,7 @@ if viewer.may_change:
                         components.flash_and_rerun(f"All posting paused: {held.deliveries} "
                                                    "waiting posts held.")
 
-st.subheader("Needs attention")
+st.header("Needs attention")
 attention = data.needs_attention(viewer)
 if attention.empty:
     st.success("Nothing has failed, been missed or is unconfirmed.",
@@ -64,7 +64,7 @@ if waiting_for_a_person is not None and not waiting_for_a_person.empty:
                 else:
                     components.flash_and_rerun(f"Delivery {delivery_id} is now {settled}.")
 
-st.subheader("All deliveries")
+st.header("All deliveries")
 statuses_column, campaign_column, account_column = st.columns(3)
 statuses = statuses_column.multiselect("Status", [s.value for s in queries.STATUS_ORDER])
 campaign = campaign_column.selectbox("Campaign", ["all", *data.campaigns(viewer)["key"]])
@@ -83,5 +83,5 @@ components.table(listing, name="Deliveries in send order")
 if len(listing) == queries.MAX_ROWS:
     st.caption(f"Showing the first {queries.MAX_ROWS:,}; narrow the filters to see the rest.")
 
-st.subheader("Account health")
+st.header("Account health")
 components.table(data.account_health(viewer), name="Accounts: connection state and errors")

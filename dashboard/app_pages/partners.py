@@ -2,9 +2,7 @@
 
 import streamlit as st
 
-from campaigns import db
-from campaigns.clock import utcnow
-from campaigns.manual_posts import ManualPostError, campaign_posts, record_manual_post
+from campaigns.manual_posts import EXAMPLE, ManualPostError
 from campaigns.users import BOARD
 from dashboard import auth, components, data
 
@@ -13,14 +11,14 @@ st.title("Partners" if viewer.sees_everything else "Your organisation")
 
 components.table(data.partners(viewer), name="Partner organisations")
 
-st.subheader("Consent per campaign")
+st.header("Consent per campaign")
 st.caption("How each partner takes part: 'own accounts', Chorus posts from its connected "
            "accounts; 'share kit', a person there posts by hand; 'declined' or 'not asked', it "
            "does not take part. The lead organisation posts every campaign.")
 components.table(data.consent_matrix(viewer), name="Consent of each partner to each campaign")
 
 if viewer.role != BOARD:
-    st.subheader("Share kits")
+    st.header("Share kits")
     options = data.share_kit_options(viewer)
     if options.empty and viewer.sees_everything:
         st.info("No share kits: no partner posts a campaign by hand.")
@@ -37,40 +35,45 @@ if viewer.role != BOARD:
         st.download_button(f"Download {name}", kit, file_name=name, mime="application/zip",
                            icon=":material/download:")
 
-if viewer.may_change:
-    st.subheader("Record a post made by hand")
-    st.write("When a partner posts by hand (from its share kit), paste the link to its post "
-             "here. Chorus then reads the post's public engagement like its own posts', so the "
-             "board sees the whole partnership's reach. X links only, for now.")
+if data.may_record_by_hand(viewer):
+    st.header("Record a post made by hand")
+    whose = ("a partner's post" if viewer.may_change else "your organisation's post")
+    st.write(f"After posting by hand (from a share kit), paste the link to {whose} here. "
+             "Chorus then reads the post's public engagement like its own posts', so the board "
+             "sees the whole partnership's reach. X links only, for now.")
     partner_rows = data.partners(viewer)
     partner_names: dict[str, str] = dict(zip(partner_rows["key"], partner_rows["organisation"],
                                              strict=True))
-    partner_keys: list[str] = partner_rows.loc[partner_rows["role"] == "partner", "key"].tolist()
-    with data.reading() as session:
-        posts_of = campaign_posts(session=session)
-    if partner_keys and posts_of:
+    # A partner records only its own organisation's posts: its choice is fixed.
+    partner_keys: list[str] = (
+        partner_rows.loc[partner_rows["role"] == "partner", "key"].tolist()
+        if viewer.may_change else [str(viewer.organisation_key)])
+    posts_of = data.hand_made_choices(viewer)
+    if not posts_of:
+        st.info("No campaign to record a post of: your organisation takes part in none yet."
+                if not viewer.may_change else "No campaign to record a post of yet.")
+    elif partner_keys:
+        # Not disabled for a partner (its one choice is its own): a disabled widget's label
+        # is drawn too faint to read.
         by_hand = st.selectbox("Partner who posted it", partner_keys, key="by-hand-partner",
-                               format_func=lambda k: partner_names.get(k, k))
+                               format_func=lambda k: partner_names.get(k, k),
+                               help=None if viewer.may_change else
+                               "You can record your own organisation's posts only.")
         for_campaign = st.selectbox("Campaign", list(posts_of), key="by-hand-campaign",
                                     format_func=lambda k: posts_of[k][0])
         for_post = st.selectbox("Which of its posts", posts_of[for_campaign][1],
                                 key="by-hand-post")
         link = st.text_input("Link to the post", key="by-hand-link",
-                             placeholder="https://x.com/TheirAccount/status/1850000000000000000")
+                             placeholder=EXAMPLE.replace("YourAccount", "TheirAccount")
+                             if viewer.may_change else EXAMPLE)
         if st.button("Record this post") and by_hand and for_campaign and for_post:
             try:
-                with db.transaction(data.sessions()) as session:
-                    recorded = record_manual_post(
-                        link, session=session, organisation_key=by_hand,
-                        campaign_key=for_campaign, post_key=for_post, by=viewer.name,
-                        now=utcnow())
-                    recorded_id = recorded.id
+                recorded_id = data.record_by_hand(viewer, link, organisation_key=by_hand,
+                                                  campaign_key=for_campaign,
+                                                  post_key=for_post)
             except ManualPostError as refused:
                 st.error(f"Not recorded: {refused}")
             else:
-                for cached in (data.deliveries, data.status_counts, data.needs_attention,
-                               data.campaigns):
-                    cached.clear()
                 components.flash_and_rerun(
                     f"Recorded as delivery {recorded_id}, posted: its engagement is read from "
                     "the next collection on.")

@@ -17,7 +17,7 @@ st.write(f"Disclosure control: in any table of reports finer than a force's annu
          "give them away as '[c]', so that no one can be identified from a small number.")
 
 if viewer.may_change:
-    st.subheader("Import a reporting file")
+    st.header("Import a reporting file")
     st.write("A CSV, XLSX or ODS file in one of the layouts `chorus reports import` reads. "
              "Chorus checks the whole file first and shows what it found: nothing is written "
              "until you import it, and then all of it or nothing.")
@@ -62,7 +62,7 @@ if viewer.may_change:
                     f"Imported {result.counts:,} counts from {preview.name} "
                     f"({', '.join(result.areas)}, {result.first_day} to {result.last_day}).")
 
-st.subheader("Sources")
+st.header("Sources")
 sources = data.datasets()
 if sources.empty:
     st.write("No reporting data has been imported yet.")

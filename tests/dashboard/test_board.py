@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
+import streamlit as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
@@ -20,6 +21,7 @@ from campaigns import db
 from campaigns.analysis.effect import CAVEAT_INCIDENCE, CAVEAT_SYNTHETIC, estimate_effect
 from campaigns.analysis.reach import weekly_reach
 from campaigns.content import read_library
+from campaigns.effect_store import store_estimates, stored_estimate
 from campaigns.loader import load_library
 from campaigns.models import (
     Account,
@@ -28,12 +30,13 @@ from campaigns.models import (
     EngagementSnapshot,
     Organisation,
     ReportCount,
+    StoredEffectEstimate,
 )
 from campaigns.plan_store import plan_and_store
 from campaigns.planning import Rules
 from campaigns.reports import import_report_file
 from campaigns.users import Viewer
-from dashboard import insights
+from dashboard import insights, startup
 from dashboard.queries import SANDBOX_LABEL, SYNTHETIC_LABEL
 from tests.conftest import CONTENT, NOW, ROOT
 from tests.dashboard.conftest import BOARD, OFFICER, Person, Seeded, frames, rendered_text
@@ -418,3 +421,110 @@ def test_the_board_aggregates_agree_on_every_backend(sessions: sessionmaker[Sess
     assert years is not None and years.default == 2026
     nhcaw = next(r for r in effects.results if r.label == "National Hate Crime Awareness Week 2025")
     assert nhcaw.estimate is not None and nhcaw.estimate.synthetic
+
+
+# ---- effect estimates, fitted once -------------------------------------------------------------
+
+
+def test_estimates_are_stored_and_fitted_again_only_when_their_figures_change(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.transaction(sessions) as session:
+        load_library(read_library(CONTENT), session=session, default_timezone=ZONE)
+    import_synthetic(sessions)
+    fits: list[date] = []
+
+    def counted(series: pd.DataFrame, start: date, *args: object, **kwargs: object) -> object:
+        fits.append(start)
+        return estimate_effect(series, start, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("campaigns.analysis.effect.estimate_effect", counted)
+
+    def effects_of_2025() -> insights.Effects:
+        with db.transaction(sessions) as session:
+            found = insights.effects(session=session, viewer=BOARD_VIEW, area="York", year=2025)
+            insights.store_fitted(found, session=session, now=NOW)
+        return found
+
+    first = effects_of_2025()
+    estimated = [r for r in first.results if r.estimate is not None]
+    assert estimated and all(r.fitted for r in estimated) and len(fits) == len(estimated)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(StoredEffectEstimate)) == len(
+            estimated)
+    fits.clear()
+    again = effects_of_2025()
+    assert fits == [] and not any(r.fitted for r in again.results)
+    assert [r.estimate for r in again.results] == [r.estimate for r in first.results]
+    assert again.table.equals(first.table)
+
+    def correct(week: date, more: int) -> None:
+        with db.transaction(sessions) as session:
+            count = session.scalars(select(ReportCount).where(
+                ReportCount.period_start == week, ReportCount.strand == "all",
+                ReportCount.measure == "offences")).first()
+            assert count is not None
+            count.count += more
+
+    # A week after LGBT+ History Month 2025's figures end (a year after the window), inside
+    # those of the windows later in 2025.
+    correct(date(2026, 6, 1), 1)
+    refitted = {r.label for r in effects_of_2025().results if r.fitted}
+    assert "LGBT+ History Month 2025" not in refitted
+    assert "National Hate Crime Awareness Week 2025" in refitted
+    nhcaw = next(r for r in estimated if r.label == "National Hate Crime Awareness Week 2025")
+    correct(date(2025, 10, 13), 30)  # the window's own week
+    assert effects_of_2025().result(nhcaw.label).estimate.rate_ratio > nhcaw.estimate.rate_ratio
+
+
+def test_an_unreadable_stored_estimate_is_fitted_again_and_replaced(
+    sessions: sessionmaker[Session],
+) -> None:
+    fitted = estimate_effect(_offences_in_the_file(), date(2025, 10, 11), date(2025, 10, 18))
+    with db.transaction(sessions) as session:
+        session.add(StoredEffectEstimate(fingerprint="f" * 64, estimate={"shape": "old"},
+                                         fitted_at=NOW))
+    with db.transaction(sessions) as session:
+        assert stored_estimate("f" * 64, session=session) is None
+        store_estimates({"f" * 64: fitted}, session=session, now=NOW)
+    with sessions() as session:
+        assert stored_estimate("f" * 64, session=session) == fitted
+        assert session.scalar(select(func.count()).select_from(StoredEffectEstimate)) == 1
+
+
+def test_the_board_page_keeps_what_it_fits_and_shows_it_again_without_fitting(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import_synthetic(seeded_sessions)
+    at = signed_in(BOARD)
+    shown = next(f for f in frames(at) if "rate ratio" in f.columns)
+    with seeded_sessions() as session:
+        stored = session.scalar(select(func.count()).select_from(StoredEffectEstimate))
+    assert stored == (shown["rate ratio"] != "").sum() > 0
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("fitted again")
+
+    monkeypatch.setattr("campaigns.analysis.effect.estimate_effect", refuse)
+    st.cache_data.clear()  # as after the cache's time to live, or in a new server process
+    at.run()
+    assert not at.exception
+    assert next(f for f in frames(at) if "rate ratio" in f.columns).equals(shown)
+
+
+def test_the_estimates_the_board_sees_first_can_be_fitted_before_anyone_visits(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import_synthetic(seeded_sessions)
+    assert startup.fit_first_effects(seeded_sessions, now=NOW) > 0
+    assert startup.fit_first_effects(seeded_sessions, now=NOW) == 0  # already stored
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("fitted on the page")
+
+    monkeypatch.setattr("campaigns.analysis.effect.estimate_effect", refuse)
+    at = signed_in(BOARD)
+    assert not at.exception
+    assert (next(f for f in frames(at) if "rate ratio" in f.columns)["rate ratio"] != "").any()

@@ -12,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
 
-from campaigns.manual_posts import X_EPOCH
+from campaigns.manual_posts import X_EPOCH, ManualPostError
 from campaigns.models import Campaign, Delivery, DeliveryStatus, Post, User, Variant
+from campaigns.users import Viewer, viewer_of
+from dashboard import data
 from dashboard.auth import PAGES, USER_KEY
 from tests.conftest import NOW
 from tests.dashboard.conftest import (
@@ -30,6 +32,8 @@ from tests.dashboard.conftest import (
 SignedIn = Callable[[Person], AppTest]
 #: The "A new campaign" choice (dashboard/app_pages/compose.py; a page script is not imported).
 NEW = "__new__"
+#: An X post id made an hour before NOW.
+REMOTE_ID = str(int((NOW - X_EPOCH - timedelta(hours=1)) / timedelta(milliseconds=1)) << 22)
 WORDS = ("Hate crime hurts whole communities. If it happens to you or someone you know, "
          "report it online in your own words. #NHCAW")
 
@@ -168,7 +172,7 @@ def test_an_officer_records_a_partners_post_made_by_hand(
     choose(at, "Partner who posted it", "north-yorkshire-police")
     choose(at, "Campaign", "disability-history-month-2026")
     choose(at, "Which of its posts", "what-it-is")
-    remote_id = str(int((NOW - X_EPOCH - timedelta(hours=1)) / timedelta(milliseconds=1)) << 22)
+    remote_id = REMOTE_ID
     write(at, "Link to the post", f"https://x.com/NYP_YorkHate/status/{remote_id}")
     button(at, "Record this post").click().run()
     assert not at.exception and not at.error
@@ -188,7 +192,61 @@ def test_a_wrong_link_is_refused_on_the_partners_page(signed_in: SignedIn) -> No
         "recorded so far"]
 
 
-def test_partners_and_the_board_are_not_offered_the_form(signed_in: SignedIn) -> None:
-    for person in (POLICE, BOARD):
-        at = signed_in(person).switch_page(PAGES["partners"].path).run()
-        assert "Record this post" not in [b.label for b in at.button]
+def test_the_board_is_not_offered_the_form(signed_in: SignedIn) -> None:
+    at = signed_in(BOARD).switch_page(PAGES["partners"].path).run()
+    assert "Record this post" not in [b.label for b in at.button]
+    assert not at.text_input and not any(s.label == "Partner who posted it" for s in at.selectbox)
+
+
+def test_a_partner_records_its_own_post_made_by_hand(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = signed_in(POLICE).switch_page(PAGES["partners"].path).run()
+    partner = next(s for s in at.selectbox if s.label == "Partner who posted it")
+    assert (partner.options, partner.value) == (
+        ["North Yorkshire Police (York)"], "north-yorkshire-police")
+    campaigns = next(s for s in at.selectbox if s.label == "Campaign")
+    assert campaigns.options == [  # those it takes part in, in either way, not the others
+        "UK Disability History Month 2026", "Inter Faith Week 2026",
+        "National Hate Crime Awareness Week 2026", "Holocaust Memorial Day 2027",
+        "Refugee Week 2027"]
+    choose(at, "Campaign", "disability-history-month-2026")
+    choose(at, "Which of its posts", "what-it-is")
+    write(at, "Link to the post", f"https://x.com/NYP_YorkHate/status/{REMOTE_ID}")
+    button(at, "Record this post").click().run()
+    assert not at.exception and not at.error
+    assert "its engagement is read from the next collection on" in at.success[0].value
+    with seeded_sessions() as session:
+        delivery = session.scalars(select(Delivery).where(Delivery.remote_id == REMOTE_ID)).one()
+        assert (delivery.status, delivery.account.key) == (DeliveryStatus.POSTED, "police-x")
+        assert POLICE.name in delivery.status_reason  # recorded in the partner user's name
+
+
+@pytest.mark.parametrize(("organisation", "campaign", "refusal"), [
+    ("city-of-york-council", "nhcaw-2026", "only your own organisation's posts"),
+    ("north-yorkshire-police", "idpd-2026", "does not take part in 'idpd-2026'"),
+], ids=["another-organisation", "a-campaign-it-is-not-in"])
+def test_a_partner_cannot_record_for_another_organisation_whatever_its_browser_sends(
+    seeded: Seeded, seeded_sessions: sessionmaker[Session], organisation: str, campaign: str,
+    refusal: str,
+) -> None:
+    """The page offers a partner only its own organisation; the server checks again."""
+    police = viewer(seeded_sessions, POLICE)
+    with pytest.raises(ManualPostError, match=refusal):
+        data.record_by_hand(police, f"https://x.com/YorkCouncilSafe/status/{REMOTE_ID}",
+                            organisation_key=organisation, campaign_key=campaign,
+                            post_key="launch")
+    with pytest.raises(ManualPostError, match="board accounts cannot record posts"):
+        data.record_by_hand(viewer(seeded_sessions, BOARD),
+                            f"https://x.com/NYP_YorkHate/status/{REMOTE_ID}",
+                            organisation_key="north-yorkshire-police",
+                            campaign_key="disability-history-month-2026", post_key="what-it-is")
+    with seeded_sessions() as session:
+        assert session.scalars(select(Delivery).where(Delivery.remote_id == REMOTE_ID)).all() \
+            == []
+
+
+def viewer(sessions: sessionmaker[Session], person: Person) -> Viewer:
+    with sessions() as session:
+        user = session.scalars(select(User).where(User.email == person.email)).one()
+        return viewer_of(user)

@@ -3,6 +3,7 @@ what it cannot know."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import numpy as np
@@ -17,6 +18,10 @@ from campaigns.analysis.effect import (
     EffectEstimate,
     describe,
     estimate_effect,
+    fingerprint,
+    from_record,
+    to_record,
+    two_sided_p,
 )
 from campaigns.analysis.periods import campaign_exposure, weeks_from
 from campaigns.analysis.synthetic import simulate_weekly_counts
@@ -215,3 +220,49 @@ def test_counts_must_be_non_negative_whole_numbers(change: dict[str, float], mes
     data.loc[3, "count"] = change["count"]
     with pytest.raises(ValueError, match=message):
         estimate_effect(data, START, END)
+
+
+# ---- storing estimates -------------------------------------------------------------------------
+
+
+def test_an_estimate_read_back_from_its_record_is_the_same_estimate() -> None:
+    fitted = estimate_effect(series(np.random.default_rng(5), effect=1.3, end=None), START,
+                             slope_change=True, synthetic=True)
+    record = to_record(fitted)
+    assert json.loads(json.dumps(record)) == record  # plain JSON, as the database keeps it
+    assert from_record(record) == fitted
+    assert describe(from_record(record)) == describe(fitted)
+
+
+@pytest.mark.parametrize("record", [{}, {"rate_ratio": 1.2}, {"rate_ratio": 1.2, "odd": 1}],
+                         ids=["empty", "incomplete", "unknown-field"])
+def test_a_record_that_is_not_an_estimate_is_refused(record: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="not a stored effect estimate"):
+        from_record(record)
+
+
+def test_the_fingerprint_changes_with_the_figures_the_window_and_the_label_only() -> None:
+    data = series(np.random.default_rng(8))
+    first = fingerprint(data, START, END, synthetic=False)
+    assert fingerprint(data.sample(frac=1, random_state=1), START, END, synthetic=False) == first
+    assert fingerprint(data.assign(extra=1), START, END, synthetic=False) == first
+    changed = data.copy()
+    changed.loc[40, "count"] += 1
+    missing = data.astype({"count": "float64"})
+    missing.loc[40, "count"] = np.nan
+    others = {fingerprint(changed, START, END, synthetic=False),
+              fingerprint(missing, START, END, synthetic=False),
+              fingerprint(data, START, None, synthetic=False),
+              fingerprint(data, START, date(2024, 4, 27), synthetic=False),
+              fingerprint(data, START, END, synthetic=True)}
+    assert first not in others and len(others) == 5
+
+
+def test_p_values_and_intervals_use_the_exact_normal_distribution() -> None:
+    assert two_sided_p(1.959963984540054) == pytest.approx(0.05, rel=1e-12)
+    assert two_sided_p(-3.0) == pytest.approx(0.0026997960632601866, rel=1e-12)
+    assert two_sided_p(10.0) == pytest.approx(1.523970604832105e-23, rel=1e-9)  # 1 - cdf: 0
+    estimate = estimate_effect(series(np.random.default_rng(1)), START, END)
+    z = np.log(estimate.ci_high / estimate.rate_ratio) / np.log(
+        estimate.rate_ratio / estimate.ci_low)
+    assert z == pytest.approx(1.0)  # symmetric on the log scale, 1.96 standard errors each way
