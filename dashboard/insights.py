@@ -186,22 +186,23 @@ def _gained(bounds: Sequence[tuple[int, datetime, datetime]]) -> Subquery:
         for c in COUNTERS]).subquery("gained")
 
 
-REACH_KEYS = ("week", "organisation", "campaign", "campaign name", "is_sandbox")
+REACH_KEYS = ("week", "organisation", "campaign", "campaign name", "network", "is_sandbox")
 REACH_MEASURES = ("posts", "impressions", "engagements")
 
 
 def reach_rows(*, session: Session, viewer: Viewer, period: Period, zone: str) -> pd.DataFrame:
-    """Posts sent and reach gained in each week of the period, by organisation, campaign and
-    sandbox flag: two SQL aggregates (gains, posts), never the snapshots themselves.
+    """Posts sent and reach gained in each week of the period, by organisation, campaign,
+    network and sandbox flag: two SQL aggregates (gains, posts), never the snapshots themselves.
 
-    Columns: `week` (its Monday), `organisation`, `campaign`, `campaign name`, `is_sandbox`,
+    Columns: `week` (its Monday), `organisation`, `campaign`, `campaign name`, `network`,
+    `is_sandbox`,
     `posts`, `impressions`, `engagements`; only groups that posted or gained something appear.
     Every measure adds up, so `weekly_reach`, `by_organisation` and `by_campaign` roll it up.
     """
     bounds = _week_bounds(period, zone)
     gained = _gained(bounds)
     keys = [Organisation.name.label("organisation"), Campaign.key.label("campaign"),
-            Campaign.name.label("campaign name"), Account.is_sandbox]
+            Campaign.name.label("campaign name"), Account.network, Account.is_sandbox]
     gain_query = (select(gained.c.week_index, *keys,
                          *[func.sum(gained.c[c]).label(c) for c in COUNTERS])
                   .select_from(gained).join(Delivery, Delivery.id == gained.c.delivery_id)
@@ -221,7 +222,7 @@ def reach_rows(*, session: Session, viewer: Viewer, period: Period, zone: str) -
                   .join(Account, Account.id == posted.c.account_id).join(Account.organisation)
                   .join(Campaign, Campaign.id == posted.c.campaign_id)
                   .where(_scope(viewer)).group_by(weeks.c.week_index, *keys))
-    names = ["week_index", "organisation", "campaign", "campaign name", "is_sandbox"]
+    names = ["week_index", "organisation", "campaign", "campaign name", "network", "is_sandbox"]
     gains = pd.DataFrame([tuple(r) for r in session.execute(gain_query)],
                          columns=[*names, *COUNTERS])
     posts = pd.DataFrame([tuple(r) for r in session.execute(post_query)],
@@ -254,6 +255,11 @@ def _roll_up(reach: pd.DataFrame, keys: list[str], period: Period | None) -> pd.
 def by_organisation(reach: pd.DataFrame, period: Period | None = None) -> pd.DataFrame:
     """`reach_rows` added up by organisation and sandbox flag (from `period`, if given)."""
     return _roll_up(reach, ["organisation", "is_sandbox"], period)
+
+
+def by_network(reach: pd.DataFrame, period: Period | None = None) -> pd.DataFrame:
+    """`reach_rows` added up by network and sandbox flag (from `period`, if given)."""
+    return _roll_up(reach, ["network", "is_sandbox"], period)
 
 
 def by_campaign(reach: pd.DataFrame, period: Period | None = None) -> pd.DataFrame:
@@ -398,27 +404,42 @@ def change(now: int, before: int) -> str | None:
     return f"{now - before:+,} ({(now - before) / before:+.0%})"
 
 
+def sandbox_only(reach: pd.DataFrame) -> bool:
+    """True when no real account posted or gained anything in these weeks but sandbox ones
+    did (a demo, or a trial before any account is connected for real)."""
+    real = int(reach[list(REACH_MEASURES)].to_numpy().sum())
+    sandbox = int(reach[[f"sandbox {m}" for m in REACH_MEASURES]].to_numpy().sum())
+    return real == 0 and sandbox > 0
+
+
 def headline(
     reach: pd.DataFrame, reports: pd.DataFrame | None, period: Period, threshold: int
 ) -> list[Figure]:
     """Posts, reach, engagement and reports in `period`, each beside the period before.
 
     `reach` is `weekly_reach` of both periods; `reports` the weekly reports of both (None
-    when no area has weekly figures). Sandbox figures are left out: they are not real.
+    when no area has weekly figures). Sandbox figures are left out: they are not real. Only
+    when there is nothing real at all are the sandbox's shown instead, labelled so.
     """
     now, before = _split(reach, period)
     compared = f"Change on the previous {period.weeks} weeks."
+    prefix, label, whose = "", "", "real accounts"
+    if sandbox_only(reach):
+        prefix, label, whose = "sandbox ", " — sandbox", "sandbox accounts, which reach no one"
+    posts, shown, engaged = (f"{prefix}{m}" for m in REACH_MEASURES)
     figures = [
-        Figure("Posts", f"{now['posts'].sum():,}",
-               change(int(now["posts"].sum()), int(before["posts"].sum())),
-               "Posts sent from real accounts in these weeks. " + compared),
-        Figure("Reach (impressions)", f"{now['impressions'].sum():,}",
-               change(int(now["impressions"].sum()), int(before["impressions"].sum())),
-               "Times the partnership's posts were shown, as the networks count them, gained "
-               "in these weeks (by posts of any date). " + compared),
-        Figure("Engagement", f"{now['engagements'].sum():,}",
-               change(int(now["engagements"].sum()), int(before["engagements"].sum())),
-               "Likes, reposts, replies and quotes gained in these weeks. " + compared),
+        Figure(f"Posts{label}", f"{now[posts].sum():,}",
+               change(int(now[posts].sum()), int(before[posts].sum())),
+               f"Posts sent from {whose} in these weeks. " + compared),
+        Figure(f"Reach (impressions){label}", f"{now[shown].sum():,}",
+               change(int(now[shown].sum()), int(before[shown].sum())),
+               f"Times the posts of {whose} were shown, as the networks count them, gained "
+               "in these weeks (by posts of any date). Mastodon and Bluesky do not publish "
+               "impressions, so their posts add engagement only. " + compared),
+        Figure(f"Engagement{label}", f"{now[engaged].sum():,}",
+               change(int(now[engaged].sum()), int(before[engaged].sum())),
+               f"Likes, reposts, replies and quotes gained by the posts of {whose} in these "
+               "weeks. " + compared),
     ]
     figures.append(_reports_figure(reports, period, threshold))
     return figures
@@ -461,10 +482,13 @@ def sandbox_note(reach: pd.DataFrame, period: Period) -> str:
     engaged = int(now["sandbox engagements"].sum())
     if not (posts or shown or engaged):
         return ""
+    where = ("No real account posted or gained reach in these weeks, so the figures above are "
+             "the sandbox's: they say nothing about real reach." if sandbox_only(reach) else
+             "They are left out of the figures above and shown apart in the chart and tables "
+             "below.")
     return (f"{SANDBOX_LABEL}: {posts:,} posts, {shown:,} impressions and {engaged:,} "
             "engagements in these weeks came from sandbox accounts, an emulator of the "
-            "networks that reaches no one. They are left out of the figures above and shown "
-            "apart in the chart and tables below.")
+            f"networks that reaches no one. {where}")
 
 
 # ---- reports under disclosure control (pure) --------------------------------------------------
@@ -615,6 +639,30 @@ def contribution_summary(partners: pd.DataFrame) -> str:
             f"{top['share of real impressions']}).")
 
 
+NETWORK_NAMES = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+
+
+def network_reach(reach: pd.DataFrame) -> pd.DataFrame:
+    """`by_network` as the board reads it: real first, busiest first, sandbox labelled."""
+    frame = reach.assign(
+        network=[NETWORK_NAMES.get(n, n) + (" (sandbox)" if s else "")
+                 for n, s in zip(reach["network"], reach["is_sandbox"], strict=True)],
+        sandbox=[SANDBOX_LABEL if s else "" for s in reach["is_sandbox"]])
+    frame = frame.sort_values(["is_sandbox", "engagements", "network"],
+                              ascending=[True, False, True], ignore_index=True)
+    return frame[["network", "posts", "impressions", "engagements", "sandbox"]]
+
+
+def network_summary(networks: pd.DataFrame) -> str:
+    if networks.empty:
+        return "No posts were sent or gained engagement on any network in these weeks."
+    parts = [f"{row.network}: {row.posts:,} posts, {row.engagements:,} engagements"
+             for row in networks.itertuples()]
+    return ("Posts and engagement on each network in the period. " + "; ".join(parts) + ". "
+            "Mastodon and Bluesky do not publish impressions, so compare networks by "
+            "engagement.")
+
+
 def campaign_reach(reach: pd.DataFrame) -> pd.DataFrame:
     frame = reach.assign(sandbox=[SANDBOX_LABEL if s else "" for s in reach["is_sandbox"]])
     frame = frame.sort_values(["is_sandbox", "impressions"], ascending=[True, False],
@@ -669,6 +717,7 @@ class BoardOverview:
     reports_summary: str
     partners: pd.DataFrame
     partners_summary: str
+    networks: pd.DataFrame
     campaigns: pd.DataFrame
     freshness: pd.DataFrame
 
@@ -727,6 +776,7 @@ def board_overview(
         reports_summary=(reports_summary(shown, area, threshold)
                          if shown is not None and area is not None else ""),
         partners=partners, partners_summary=contribution_summary(partners),
+        networks=network_reach(by_network(rows, period)),
         campaigns=campaign_reach(by_campaign(rows, period)),
         freshness=freshness(session=session, zone=zone, area=area),
     )

@@ -84,6 +84,17 @@ else:
                     "period, largest first.",
         summary=board.partners_summary, frame=board.partners)
 
+networks_chart = components.bar_chart(board.networks, category="network", value="engagements")
+networks_text = ("Bar chart of the engagements (likes, reposts, replies and quotes) the "
+                 "partnership's posts gained on each network in the period, largest first.")
+if board.networks.empty:
+    st.header("Engagement on each network")
+    st.write(insights.network_summary(board.networks))
+else:
+    components.chart_with_table(
+        networks_chart, title="Engagement on each network", description=networks_text,
+        summary=insights.network_summary(board.networks), frame=board.networks)
+
 st.header("Reach of each campaign")
 if board.campaigns.empty:
     st.write("No campaign's posts were sent or gained impressions in these weeks.")
@@ -103,6 +114,7 @@ st.header("Board pack")
 tables = [PackTable("Headline figures", board.figures_table),
           PackTable("Weekly reach and reports", board.weekly),
           PackTable("Partners' contribution", board.partners),
+          PackTable("Engagement on each network", board.networks),
           PackTable("Reach of each campaign", board.campaigns),
           PackTable("Data freshness", board.freshness),
           PackTable("Sources", sources)]
@@ -114,6 +126,8 @@ if not board.partners.empty:
     pack_charts.append(PackChart("Partners' contribution", partners_chart,
                                  "Bar chart of the impressions each organisation's accounts "
                                  "gained."))
+if not board.networks.empty:
+    pack_charts.append(PackChart("Engagement on each network", networks_chart, networks_text))
 if len(charts) > 1:
     pack_charts.insert(1, PackChart(f"Weekly reports in {area}", *charts[1]))
 stamp = utcnow()

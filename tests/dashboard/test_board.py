@@ -528,3 +528,64 @@ def test_the_estimates_the_board_sees_first_can_be_fitted_before_anyone_visits(
     at = signed_in(BOARD)
     assert not at.exception
     assert (next(f for f in frames(at) if "rate ratio" in f.columns)["rate ratio"] != "").any()
+
+
+# ---- each network, and a sandbox-only partnership -----------------------------------------------
+
+
+def seed_other_networks(sessions: sessionmaker[Session]) -> None:
+    """Engagement on Mastodon (10 gained in the period) and Bluesky (7: counted from 0 at
+    posting, in the period too), which publish no impressions."""
+    with db.transaction(sessions) as session:
+        for key, before, after in (("lead-mastodon", 0, 10), ("lead-bluesky", 3, 7)):
+            delivery = delivery_on(session, key)
+            delivery.posted_at = utc("2025-10-14 09:00")
+            read(session, delivery, "2025-10-14 09:15", 0, likes=before)
+            read(session, delivery, "2025-10-20 09:00", 0, likes=after)
+
+
+def test_engagement_is_shown_for_each_network(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    seed_known_reach(seeded_sessions)
+    seed_other_networks(seeded_sessions)
+    with seeded_sessions() as session:
+        rows = insights.reach_rows(session=session, viewer=BOARD_VIEW, period=PERIOD, zone=ZONE)
+    expected = [
+        {"network": "X", "posts": 0, "impressions": 600, "engagements": 13, "sandbox": ""},
+        {"network": "Mastodon", "posts": 1, "impressions": 0, "engagements": 10, "sandbox": ""},
+        {"network": "Bluesky", "posts": 1, "impressions": 0, "engagements": 7, "sandbox": ""},
+        {"network": "X (sandbox)", "posts": 1, "impressions": 50, "engagements": 0,
+         "sandbox": SANDBOX_LABEL},
+    ]
+    assert insights.network_reach(insights.by_network(rows, PERIOD)).to_dict(
+        "records") == expected
+    at = show_period(signed_in(BOARD))
+    shown = next(f for f in frames(at) if f.columns[0] == "network")
+    assert shown.to_dict("records") == expected
+    assert any("Mastodon: 1 posts, 10 engagements" in m.value for m in at.markdown)
+    assert {m.label: m.value for m in at.metric}["Engagement"] == "30"
+
+
+def test_with_only_sandbox_posts_the_figures_are_the_sandboxs_and_say_so(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    with db.transaction(seeded_sessions) as session:
+        sandbox = delivery_on(session, "council-x")
+        sandbox.posted_at = utc("2025-10-15 10:00")
+        read(session, sandbox, "2025-10-15 11:00", 20, likes=1)
+        read(session, sandbox, "2025-10-16 11:00", 50, likes=3)
+    at = show_period(signed_in(BOARD))
+    figures = {m.label: m.value for m in at.metric}
+    assert figures == {"Posts — sandbox": "1", "Reach (impressions) — sandbox": "50",
+                       "Engagement — sandbox": "3", "Reports (offences)": "no figures"}
+    assert any("the figures above are the sandbox's" in w.value for w in at.warning)
+
+
+def test_real_figures_leave_the_sandbox_out(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    seed_known_reach(seeded_sessions)
+    at = show_period(signed_in(BOARD))
+    assert [m.label for m in at.metric] == FIGURES
+    assert any("left out of the figures above" in w.value for w in at.warning)

@@ -127,10 +127,15 @@ def test_the_dashboard_shows_the_campaigns_engagement_and_reports(
     assert not at.exception, at.exception
     at.date_input[0].set_value(date(2026, 10, 25)).run()
     assert not at.error, [e.value for e in at.error]
-    # Sandbox reach is kept out of the headline figures (it reaches no one) and shown apart.
+    # Every post went to the sandbox, so the headline figures are the sandbox's, labelled.
     figures = {m.label: m.value for m in at.metric}
+    assert int(figures["Posts — sandbox"]) >= 5
+    assert int(figures["Engagement — sandbox"].replace(",", "")) > 0
     assert int(figures["Reports (offences)"].replace(",", "")) > 0
-    assert any("came from sandbox accounts" in w.value for w in at.warning)
+    assert any("the figures above are the sandbox's" in w.value for w in at.warning)
+    networks = next(d.value for d in at.dataframe if d.value.columns[0] == "network")
+    assert set(networks["network"]) == {"X (sandbox)", "Mastodon (sandbox)", "Bluesky (sandbox)"}
+    assert (networks["engagements"] > 0).all()
     weekly = next(d.value for d in at.dataframe
                   if "sandbox impressions" in d.value.columns).set_index("week")
     assert weekly.loc["Total", "sandbox posts"] >= 5
