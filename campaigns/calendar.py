@@ -31,7 +31,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta
-from icalendar import Calendar, Event
 
 from campaigns import clock
 
@@ -500,6 +499,8 @@ def to_ics(
     stamp = clock.utcnow() if stamp is None else stamp
     if stamp.tzinfo is None:
         raise ValueError("stamp must be timezone-aware")
+    from icalendar import Calendar, Event  # only here: the dashboard need not load it
+
     cal = Calendar()
     cal.add("prodid", "-//Chorus//Awareness calendar//EN")
     cal.add("version", "2.0")

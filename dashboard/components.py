@@ -20,7 +20,6 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from campaigns.sharekit import NETWORK_NAMES
 from dashboard.boardpack import (
     PackChart,
     PackTable,
@@ -30,7 +29,7 @@ from dashboard.boardpack import (
     png_bytes,
     svg_bytes,
 )
-from dashboard.insights import REAL_ACCOUNTS, EffectResult, Figure
+from dashboard.insights import NETWORK_NAMES, REAL_ACCOUNTS, EffectResult, Figure
 from dashboard.queries import SANDBOX_LABEL, SYNTHETIC_LABEL
 
 #: Okabe & Ito (2008), distinguishable with every common colour-vision deficiency.

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -27,13 +28,14 @@ from campaigns.approval import ApprovalResult, approve_campaign
 from campaigns.clock import utcnow
 from campaigns.control import PauseResult, pause, resume
 from campaigns.deliveries import resolve_unconfirmed
-from campaigns.reports import ImportResult, import_report_file
 from campaigns.settings import Settings, load_settings
-from campaigns.sharekit import build_zip
 from campaigns.users import PARTNER, Viewer
 from dashboard import insights, queries, startup
 from dashboard.insights import BoardOverview, Effects, EffectYears, Period, UploadPreview
 from dashboard.queries import CampaignInfo, DeliveryFilter
+
+if TYPE_CHECKING:  # imported where used: the board page needs neither
+    from campaigns.reports import ImportResult
 
 #: Seconds a query result is reused: the worker changes statuses behind the dashboard's back.
 TTL = 30
@@ -173,6 +175,8 @@ def share_kit_zip(viewer: Viewer, partner_key: str, campaign_key: str) -> tuple[
     with reading() as session:
         kit = queries.share_kit(session=session, viewer=viewer, partner_key=partner_key,
                                 campaign_key=campaign_key, content_dir=content_dir())
+    from campaigns.sharekit import build_zip
+
     return kit.file_name, build_zip(kit, stamp=utcnow())
 
 
@@ -333,6 +337,8 @@ def import_reports(
     The importer reads a path, so the upload is written under its own name to a scratch folder
     that is removed at once; the dataset keeps the uploaded file's name.
     """
+    from campaigns.reports import import_report_file
+
     with _changing(viewer) as session, TemporaryDirectory(prefix="chorus-upload-") as folder:
         path = Path(folder) / insights.upload_file_name(name)
         path.write_bytes(content)

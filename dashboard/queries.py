@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -34,9 +34,11 @@ from campaigns.models import (
     Variant,
 )
 from campaigns.reports import summarise
-from campaigns.sharekit import KitImage, KitPost, ShareKit
 from campaigns.timezones import resolve_local
 from campaigns.users import ReadOnly, Viewer
+
+if TYPE_CHECKING:  # share kits are built on the partners page only
+    from campaigns.sharekit import KitImage, ShareKit
 
 S = DeliveryStatus
 #: The life cycle in the order people read it.
@@ -490,6 +492,8 @@ def share_kit(
 ) -> ShareKit:
     """The kit for one partner and campaign: posts meant for partners ('all'), in that
     partner's own wording where it has one, with images read from `content_dir`."""
+    from campaigns.sharekit import KitPost, ShareKit
+
     if not viewer.sees_everything and partner_key != viewer.organisation_key:
         raise ReadOnly("a partner can take only its own organisation's share kits")
     found = session.execute(
@@ -519,6 +523,8 @@ def share_kit(
 
 
 def _kit_image(content_dir: Path, image: dict[str, str]) -> KitImage:
+    from campaigns.sharekit import KitImage
+
     root = content_dir.resolve()
     path = (root / image["file"]).resolve()
     inside = path.is_relative_to(root)
