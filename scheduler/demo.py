@@ -49,12 +49,13 @@ from campaigns.models import (
 )
 from campaigns.plan_store import campaigns_to_plan, plan_and_store
 from campaigns.planning import Rules
-from campaigns.secrets import Credentials, Vault, vault_from_settings
+from campaigns.secrets import Vault, vault_from_settings
 from campaigns.settings import Settings
 from campaigns.users import BOARD, OFFICER, PARTNER, find_user, hash_password
 from scheduler.dispatch import Dispatcher, WorkerConfig
 from scheduler.publishers.base import Publisher
 from scheduler.sandbox.client import SandboxClient
+from scheduler.sandbox.seed import sandbox_connection
 from scheduler.sandbox.server import RunningSandbox
 from scheduler.sandbox.server import start as start_sandbox
 
@@ -153,52 +154,8 @@ def sandbox_username(handle: str, key: str) -> str:
     return name or re.sub(r"[^A-Za-z0-9_]", "_", key)[:15]
 
 
-def connect_x(account: Account, client: SandboxClient, followers: int) -> tuple[Credentials, str]:
-    """The sandbox account for an X account (created if new) and its OAuth 1.0a tokens."""
-    from scheduler.publishers.x import SANDBOX_APP_KEY
-
-    created = client.create_account(sandbox_username(account.handle, account.key),
-                                    followers=followers)
-    credentials = Credentials("oauth1", {
-        "access_token": created["oauth1"]["token"],
-        "access_token_secret": created["oauth1"]["secret"],
-        "consumer_key": SANDBOX_APP_KEY, "consumer_secret": SANDBOX_APP_KEY,
-    })
-    return credentials, str(created["id"])
-
-
-def connect_mastodon(account: Account, client: SandboxClient,
-                     followers: int) -> tuple[Credentials, str]:
-    """The sandbox account for a Mastodon account, on the sandbox's instance."""
-    created = client.create_account(sandbox_username(account.handle, account.key),
-                                    followers=followers)
-    issued = created["mastodon"]
-    credentials = Credentials("oauth2", {
-        "access_token": issued["access_token"], "acct": issued["acct"],
-        "instance": client.base_url + issued["instance"],
-    })
-    return credentials, str(created["id"])
-
-
-def connect_bluesky(account: Account, client: SandboxClient,
-                    followers: int) -> tuple[Credentials, str]:
-    """The sandbox account for a Bluesky account, on the sandbox's PDS, with an app password."""
-    created = client.create_account(sandbox_username(account.handle, account.key),
-                                    followers=followers)
-    issued = created["bluesky"]
-    credentials = Credentials("app_password", {
-        "handle": issued["handle"], "did": issued["did"], "app_password": issued["app_password"],
-        "service": client.base_url + issued["service"],
-    })
-    return credentials, str(issued["did"])
-
-
-#: network -> how to connect one of its accounts to the sandbox.
-CONNECTORS: dict[str, Callable[[Account, SandboxClient, int], tuple[Credentials, str]]] = {
-    "x": connect_x,
-    "mastodon": connect_mastodon,
-    "bluesky": connect_bluesky,
-}
+#: The networks whose accounts the demo connects to the sandbox.
+NETWORKS = ("x", "mastodon", "bluesky")
 
 
 def connect_accounts(client: SandboxClient, vault: Vault, networks: set[str], *,
@@ -209,13 +166,16 @@ def connect_accounts(client: SandboxClient, vault: Vault, networks: set[str], *,
     connected: dict[str, int] = {}
     with db.transaction(sessions) as session:
         query = (select(Account, Organisation.kind).join(Account.organisation)
-                 .where(Account.network.in_(sorted(networks & set(CONNECTORS))))
+                 .where(Account.network.in_(sorted(networks & set(NETWORKS))))
                  .order_by(Account.key))
         for account, kind in session.execute(query).all():
             if account.state == "connected" and account.token_encrypted:
                 continue
             followers = FOLLOWERS.get(kind, DEFAULT_FOLLOWERS)
-            credentials, remote_id = CONNECTORS[account.network](account, client, followers)
+            created = client.create_account(sandbox_username(account.handle, account.key),
+                                            followers=followers)
+            credentials, remote_id = sandbox_connection(account.network, created,
+                                                        client.base_url)
             store_connection(account, credentials, vault=vault, remote_user_id=remote_id,
                              sandbox=True, session=session)
             connected[account.network] = connected.get(account.network, 0) + 1

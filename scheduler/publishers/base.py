@@ -61,6 +61,15 @@ class SendResult:
     duplicate: bool = False
 
 
+class SendStopped(Exception):
+    """A step before the post was created failed (logging in, uploading an image): `result`
+    says how, and is never UNKNOWN, because nothing can have been posted yet."""
+
+    def __init__(self, result: SendResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
 @dataclass(frozen=True)
 class RecentPost:
     remote_id: str

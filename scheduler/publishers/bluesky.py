@@ -49,6 +49,7 @@ from scheduler.publishers.base import (
     RecentPost,
     SendRequest,
     SendResult,
+    SendStopped,
     TimelineResult,
 )
 from scheduler.publishers.bluesky_keys import record_key
@@ -281,14 +282,6 @@ class _LoginRefused(Exception):
         self.failure = failure
 
 
-class _Stop(Exception):
-    """A step before the post was created failed; `result` says how (never UNKNOWN)."""
-
-    def __init__(self, result: SendResult) -> None:
-        super().__init__(result.reason)
-        self.result = result
-
-
 # ---- publishing ---------------------------------------------------------------------------------
 
 
@@ -343,7 +336,7 @@ class BlueskyPublisher:
         try:
             images = [(image, _read(image)) for image in request.images]
             result = self._as(credentials, lambda c, a: self._post(c, a, request, images))
-        except _Stop as stop:
+        except SendStopped as stop:
             result = stop.result
         except _LoginRefused as refused:
             result = login_outcome(refused.failure, handle=credentials["handle"],
@@ -527,7 +520,7 @@ class BlueskyPublisher:
             failure = failure_of(exc)
             if failure.session_refused:
                 raise
-            raise _Stop(send_outcome(failure, step="uploadBlob", posting=False,
+            raise SendStopped(send_outcome(failure, step="uploadBlob", posting=False,
                                      now=self._clock())) from None
 
     def _already_posted(self, client: _Client, account: _Account, request: SendRequest,
@@ -561,7 +554,7 @@ def _read(image: Image) -> bytes:
     try:
         return image.path.read_bytes()
     except OSError as exc:
-        raise _Stop(SendResult(Outcome.FAILED, reason=f"cannot read image {image.path}: "
+        raise SendStopped(SendResult(Outcome.FAILED, reason=f"cannot read image {image.path}: "
                                                       f"{exc.strerror or exc}")) from None
 
 

@@ -55,6 +55,7 @@ from scheduler.publishers.base import (
     RecentPost,
     SendRequest,
     SendResult,
+    SendStopped,
     TimelineResult,
 )
 from scheduler.publishers.http import never_sent
@@ -197,14 +198,6 @@ def _host(instance: str) -> str:
     return urlsplit(instance).netloc or instance
 
 
-class _Stop(Exception):
-    """A step before the status was created failed; `result` says how (never UNKNOWN)."""
-
-    def __init__(self, result: SendResult) -> None:
-        super().__init__(result.reason)
-        self.result = result
-
-
 # ---- the instance -----------------------------------------------------------------------------
 
 
@@ -323,7 +316,7 @@ class MastodonPublisher:
             with _api(instance.url, self.timeout, token=token, version=instance.version) as api:
                 media_ids = [self._upload(api, image, data) for image, data in files]
                 result = self._create(api, request, media_ids)
-        except _Stop as stop:
+        except SendStopped as stop:
             result = stop.result
         return replace(result, reason=_scrub(result.reason, credentials))
 
@@ -334,7 +327,7 @@ class MastodonPublisher:
         try:
             instance_url, token = _where(credentials)
             instance = self._instance(instance_url)
-        except _Stop as stop:
+        except SendStopped as stop:
             return TimelineResult(ok=False, reason=_scrub(stop.result.reason, credentials))
         with _api(instance.url, self.timeout, token=token, version=instance.version) as api:
             try:
@@ -371,7 +364,7 @@ class MastodonPublisher:
         try:
             instance_url, token = _where(credentials)
             instance = self._instance(instance_url)
-        except _Stop as stop:
+        except SendStopped as stop:
             outcome = (ReadOutcome.REAUTH if stop.result.outcome is Outcome.REAUTH
                        else ReadOutcome.UNREACHABLE)
             return MetricsResult(outcome, reason=_scrub(stop.result.reason, credentials))
@@ -399,7 +392,7 @@ class MastodonPublisher:
         try:
             info = read_instance(url, self.timeout, now)
         except (MastodonError, AttributeError, TypeError, ValueError) as exc:
-            raise _Stop(SendResult(Outcome.RETRY_LATER, retry_at=now + RETRY_UNREACHED,
+            raise SendStopped(SendResult(Outcome.RETRY_LATER, retry_at=now + RETRY_UNREACHED,
                                    reason=f"could not read what {_host(url)} allows "
                                           f"({_failure(exc)}); nothing was sent")) from None
         with self._lock:
@@ -419,7 +412,7 @@ class MastodonPublisher:
             time.sleep(self._media_poll_seconds)
             media = self._before_status(api, "/api/v1/media/:id",
                                         functools.partial(api.client.media, media))
-        raise _Stop(SendResult(Outcome.RETRY_LATER, retry_at=self._clock() + RETRY_UNREACHED,
+        raise SendStopped(SendResult(Outcome.RETRY_LATER, retry_at=self._clock() + RETRY_UNREACHED,
                                reason=f"the instance was still processing {image.path.name}; "
                                       "nothing was posted"))
 
@@ -427,7 +420,7 @@ class MastodonPublisher:
         try:
             return api.call(action)
         except MastodonError as exc:
-            raise _Stop(self._classify(api.answers.response, exc, posting=False,
+            raise SendStopped(self._classify(api.answers.response, exc, posting=False,
                                        step=step)) from None
 
     def _create(self, api: _Api, request: SendRequest, media_ids: list[str]) -> SendResult:
@@ -569,7 +562,7 @@ def _where(credentials: Credentials) -> tuple[str, str]:
     """The instance the account was connected on, and its token."""
     instance, token = credentials.get("instance"), credentials.get("access_token")
     if not instance or not token:
-        raise _Stop(SendResult(Outcome.REAUTH, reason="the account's stored credentials name "
+        raise SendStopped(SendResult(Outcome.REAUTH, reason="the account's stored credentials name "
                                                       "no Mastodon instance or token: "
                                                       "reconnect the account"))
     return str(instance).rstrip("/"), str(token)
@@ -579,7 +572,7 @@ def _read(image: Image) -> tuple[Image, bytes]:
     try:
         return image, image.path.read_bytes()
     except OSError as exc:
-        raise _Stop(SendResult(Outcome.FAILED, reason=f"cannot read image {image.path}: "
+        raise SendStopped(SendResult(Outcome.FAILED, reason=f"cannot read image {image.path}: "
                                                       f"{exc.strerror or exc}")) from None
 
 
@@ -587,11 +580,11 @@ def _check_length(text: str, instance: InstanceInfo, *, has_media: bool) -> None
     """Refuse, before sending, what the instance would refuse: too long by its own limit."""
     measured = measure(text, "mastodon", limit=instance.max_characters)
     if measured.length > instance.max_characters:
-        raise _Stop(SendResult(Outcome.FAILED, reason=(
+        raise SendStopped(SendResult(Outcome.FAILED, reason=(
             f"too long for {_host(instance.url)}: {measured.length} characters where it "
             f"allows {instance.max_characters} (each link counts 23); nothing was sent")))
     if measured.problem is not None and not (has_media and not text.strip()):
-        raise _Stop(SendResult(Outcome.FAILED, reason=f"cannot be posted on Mastodon: "
+        raise SendStopped(SendResult(Outcome.FAILED, reason=f"cannot be posted on Mastodon: "
                                                       f"{measured.problem}"))
 
 

@@ -46,6 +46,7 @@ from scheduler.publishers.base import (
     RecentPost,
     SendRequest,
     SendResult,
+    SendStopped,
     TimelineResult,
 )
 from scheduler.publishers.http import never_sent as _never_sent
@@ -205,14 +206,6 @@ def _scrub(text: str, credentials: Credentials) -> str:
     return text
 
 
-class _Stop(Exception):
-    """A step before the post was created failed; `result` says how (never UNKNOWN)."""
-
-    def __init__(self, result: SendResult) -> None:
-        super().__init__(result.reason)
-        self.result = result
-
-
 # ---- publishing -----------------------------------------------------------------------------
 
 
@@ -277,7 +270,7 @@ class XPublisher:
                 media_ids = [self._upload(client.session, credentials, image)
                              for image in request.images]
                 result = self._create(client, request, media_ids)
-            except _Stop as stop:
+            except SendStopped as stop:
                 result = stop.result
         return replace(result, reason=_scrub(result.reason, credentials))
 
@@ -400,7 +393,7 @@ class XPublisher:
         try:
             data = image.path.read_bytes()
         except OSError as exc:
-            raise _Stop(SendResult(Outcome.FAILED, reason=f"cannot read image {image.path}: "
+            raise SendStopped(SendResult(Outcome.FAILED, reason=f"cannot read image {image.path}: "
                                                          f"{exc.strerror or exc}")) from None
         mime = mimetypes.guess_type(image.path.name)[0] or "application/octet-stream"
         response = self._before_post(
@@ -410,7 +403,7 @@ class XPublisher:
         )
         media_id = _data_id(response)
         if media_id is None:
-            raise _Stop(SendResult(Outcome.RETRY_LATER, rate=_rate(response),
+            raise SendStopped(SendResult(Outcome.RETRY_LATER, rate=_rate(response),
                                    retry_at=self._clock() + RETRY_UNREACHED,
                                    reason="X's media upload answered without a media id"))
         if image.alt:
@@ -423,9 +416,9 @@ class XPublisher:
         try:
             response = session.post(X_HOST + path, auth=self._auth(credentials), **kwargs)
         except requests.RequestException as exc:
-            raise _Stop(self._from_error(exc, posting=False, step=path)) from None
+            raise SendStopped(self._from_error(exc, posting=False, step=path)) from None
         if not 200 <= response.status_code < 300:
-            raise _Stop(self._from_response(response, posting=False, step=path))
+            raise SendStopped(self._from_response(response, posting=False, step=path))
         return response
 
     def _create(self, client: Any, request: SendRequest, media_ids: list[str]) -> SendResult:
