@@ -328,9 +328,10 @@ def start_dashboard(options: DemoOptions, environment: dict[str, str],
         env=environment, stdout=log_file, stderr=subprocess.STDOUT)
 
 
-def wait_for_http(url: str, timeout: float) -> bool:
+def wait_for_http(url: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> bool:
+    """Whether `url` answers 200 within `timeout` seconds (giving up once `alive` is False)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and alive():
         try:
             with urllib.request.urlopen(url, timeout=1) as answer:
                 if answer.status == 200:
@@ -471,8 +472,14 @@ def _watch(worker: Any, clock: WarpClock, sessions: sessionmaker[Session], optio
     """Show the replay's progress, then where everything is; stop the worker if asked."""
     started = time.monotonic()
     dashboard_url = f"http://localhost:{options.dashboard_port}"
-    if dashboard is not None and wait_for_http(f"{dashboard_url}/_stcore/health", 60):
+    if dashboard is not None and wait_for_http(f"{dashboard_url}/_stcore/health", 60,
+                                               alive=lambda: dashboard.poll() is None):
         say(f"dashboard: {dashboard_url} (sign-ins below once the replay is done)")
+    elif dashboard is not None:
+        stopped = dashboard.poll() is not None
+        say(f"dashboard: {'it stopped' if stopped else 'no answer'} at {dashboard_url} "
+            f"(is port {options.dashboard_port} in use? choose another with --port); see "
+            f"{options.var / LOG_FILE}. The replay and the worker go on.")
     last = 0.0
     while not clock.caught_up:
         if time.monotonic() - last >= 3:
@@ -489,7 +496,8 @@ def _watch(worker: Any, clock: WarpClock, sessions: sessionmaker[Session], optio
         worker.scheduler.shutdown(wait=True)
         return
     lines = ["", "Chorus demo is running (sandbox and synthetic data, labelled as such):",
-             f"  dashboard   {dashboard_url}" if dashboard is not None else "  dashboard   off",
+             f"  dashboard   {dashboard_url}" if dashboard is not None and dashboard.poll() is None
+             else "  dashboard   not running",
              f"  sandbox     {sandbox_url}   (X, Mastodon and Bluesky; CHORUS_X_API_URL for "
              "other chorus commands)",
              "  sign in as (demo accounts; passwords kept in "
