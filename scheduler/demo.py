@@ -184,8 +184,13 @@ def connect_accounts(client: SandboxClient, vault: Vault, networks: set[str], *,
 
 def plan_and_approve(rules: Rules, *, sessions: sessionmaker[Session], now: datetime,
                      since: datetime) -> tuple[int, dict[str, int]]:
-    """Plan every campaign not over before `since`, and sign its drafts off as the demo
-    approver; (deliveries planned, approved per campaign)."""
+    """Plan every campaign not over before `since`, and sign the starter campaigns' drafts
+    off as the demo approver; (deliveries planned, approved per campaign).
+
+    A campaign someone has edited in the dashboard is not signed off here: its changes wait
+    for a person's sign-off on the Calendar and campaigns page, as they would for real.
+    """
+    from campaigns.approval import editors_of
     from campaigns.plan_store import occurrence_of
 
     planned, approved = 0, {}
@@ -202,7 +207,7 @@ def plan_and_approve(rules: Rules, *, sessions: sessionmaker[Session], now: date
             has_drafts = session.scalar(select(Delivery.id).where(
                 Delivery.campaign_id == campaign.id,
                 Delivery.status == DeliveryStatus.DRAFT).limit(1))
-            if has_drafts is None:
+            if has_drafts is None or editors_of(campaign):
                 continue
             try:
                 signed = approve_campaign(campaign.key, APPROVER, session=session, now=now)
