@@ -16,9 +16,7 @@ from typing import Any, cast
 import pytest
 import requests
 import typer
-from cryptography.fernet import Fernet
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from campaigns import db
 from campaigns.accounts import load_credentials, store_credentials
@@ -27,47 +25,8 @@ from campaigns.models import Account
 from campaigns.secrets import DEMO_KEY_FILE, Credentials, Vault
 from scheduler.publishers import x
 from scheduler.publishers.base import Outcome
-from tests.e2e import Sandbox, request, running_sandbox
-
-runner = CliRunner()
-
-
-def chorus(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    with running_sandbox(tmp_path / "sandbox.db") as running:
-        yield running
-
-
-@pytest.fixture
-def key() -> str:
-    return Fernet.generate_key().decode()
-
-
-@pytest.fixture
-def chorus_env(env: str, content_dir: Path, sandbox: Sandbox, key: str,
-               monkeypatch: pytest.MonkeyPatch) -> str:
-    """The CLI pointed at a fresh database with content loaded, and at the sandbox."""
-    for name in ("CHORUS_X_CONSUMER_KEY", "CHORUS_X_CONSUMER_SECRET", "CHORUS_X_CLIENT_ID",
-                 "CHORUS_X_CLIENT_SECRET", "CHORUS_DEMO"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CHORUS_X_API_URL", sandbox.url)
-    monkeypatch.setenv("CHORUS_SECRET_KEY", key)
-    assert chorus("content", "load", str(content_dir))[0] == 0
-    return env
-
-
-def account(database_url: str, key: str) -> Account:
-    engine = db.make_engine(database_url)
-    try:
-        with db.session_factory(engine)() as session:
-            return session.scalars(select(Account).where(Account.key == key)).one()
-    finally:
-        engine.dispose()
+from tests.e2e import Sandbox, request
+from tests.integration.conftest import account, chorus, runner
 
 
 class AccountHolder:

@@ -4,64 +4,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from campaigns import db
 from campaigns.accounts import load_credentials
-from campaigns.cli import app
 from campaigns.control import HELD_FOR_ACCOUNT
 from campaigns.models import Account, Delivery, DeliveryStatus
 from campaigns.secrets import Vault
 from scheduler.publishers.base import Outcome, SendRequest
 from scheduler.publishers.bluesky import BlueskyPublisher
 from scheduler.sandbox import seed
-from tests.e2e import Sandbox, running_sandbox
+from tests.e2e import Sandbox
 from tests.e2e.bluesky_kit import bluesky_account
-
-runner = CliRunner()
-
-
-def chorus(*args: str, typed: str | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), input=typed)
-    return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    with running_sandbox(tmp_path / "sandbox.db") as running:
-        yield running
-
-
-@pytest.fixture
-def key() -> str:
-    return Fernet.generate_key().decode()
-
-
-@pytest.fixture
-def chorus_env(env: str, content_dir: Path, sandbox: Sandbox, key: str,
-               monkeypatch: pytest.MonkeyPatch) -> str:
-    """The CLI pointed at a fresh database with content loaded, and at the sandbox."""
-    monkeypatch.delenv("CHORUS_DEMO", raising=False)
-    monkeypatch.setenv("CHORUS_X_API_URL", sandbox.url)
-    monkeypatch.setenv("CHORUS_SECRET_KEY", key)
-    assert chorus("content", "load", str(content_dir))[0] == 0
-    return env
-
-
-def account(database_url: str, key: str) -> Account:
-    engine = db.make_engine(database_url)
-    try:
-        with db.session_factory(engine)() as session:
-            return session.scalars(select(Account).where(Account.key == key)).one()
-    finally:
-        engine.dispose()
+from tests.integration.conftest import account, chorus
 
 
 def test_connecting_a_sandbox_account_stores_its_app_password_sealed(

@@ -7,7 +7,6 @@ import io
 import logging
 import re
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -15,9 +14,7 @@ from typing import Any, cast
 import pytest
 import requests
 import typer
-from cryptography.fernet import Fernet
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from campaigns import db
 from campaigns.cli import app
@@ -28,45 +25,8 @@ from campaigns.secrets import Vault
 from scheduler.publishers.base import Outcome, SendRequest
 from scheduler.publishers.mastodon import MastodonPublisher
 from scheduler.sandbox import seed
-from tests.e2e import Sandbox, running_sandbox
-
-runner = CliRunner()
-
-
-def chorus(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    with running_sandbox(tmp_path / "sandbox.db") as running:
-        yield running
-
-
-@pytest.fixture
-def key() -> str:
-    return Fernet.generate_key().decode()
-
-
-@pytest.fixture
-def chorus_env(env: str, content_dir: Path, sandbox: Sandbox, key: str,
-               monkeypatch: pytest.MonkeyPatch) -> str:
-    """The CLI pointed at a fresh database with content loaded, and at the sandbox."""
-    monkeypatch.delenv("CHORUS_DEMO", raising=False)
-    monkeypatch.setenv("CHORUS_X_API_URL", sandbox.url)
-    monkeypatch.setenv("CHORUS_SECRET_KEY", key)
-    assert chorus("content", "load", str(content_dir))[0] == 0
-    return env
-
-
-def account(database_url: str, key: str) -> Account:
-    engine = db.make_engine(database_url)
-    try:
-        with db.session_factory(engine)() as session:
-            return session.scalars(select(Account).where(Account.key == key)).one()
-    finally:
-        engine.dispose()
+from tests.e2e import Sandbox
+from tests.integration.conftest import account, chorus, runner
 
 
 class AccountHolder:
