@@ -25,8 +25,13 @@ from campaigns.deliveries import ResolveError, list_deliveries, resolve_unconfir
 from campaigns.export import CONFLICT_ADVICE, ContentConflict
 from campaigns.loader import load_library
 from campaigns.models import Delivery, DeliveryStatus
-from campaigns.plan_store import PlanResult, campaigns_to_plan, occurrence_of, plan_and_store
-from campaigns.planning import Rules
+from campaigns.plan_store import (
+    PlanResult,
+    campaigns_to_plan,
+    occurrence_of,
+    plan_and_store,
+    rules_from,
+)
 from campaigns.secrets import SecretKeyMissing, Vault, vault_from_settings
 from campaigns.settings import Settings, load_settings
 
@@ -203,7 +208,7 @@ def plan_command(
     now = utcnow()
     refused = 0
     with runtime() as rt:
-        rules = _rules(rt.settings)
+        rules = rules_from(rt.settings)
         with db.transaction(rt.sessions) as session:
             chosen = campaigns_to_plan(session=session, campaign_key=campaign, year=year)
             if campaign and not chosen:
@@ -217,16 +222,6 @@ def plan_command(
                 refused += not result.ok
     if refused:
         raise fail(f"{refused} campaign(s) not planned; fix the problems above and plan again")
-
-
-def _rules(settings: Settings) -> Rules:
-    return Rules(
-        quiet_start=settings.quiet_hours_start,
-        quiet_end=settings.quiet_hours_end,
-        daily_cap=settings.daily_cap,
-        stagger_minutes=settings.stagger_minutes,
-        near_duplicate_threshold=settings.near_duplicate_threshold,
-    )
 
 
 def _print_plan(result: PlanResult) -> None:

@@ -37,6 +37,7 @@ from campaigns.planning import (
     plan_campaign,
 )
 from campaigns.schema import SendIn
+from campaigns.settings import Settings
 
 ACTOR = "planner"
 #: How far past a campaign's last post the daily cap looks for other campaigns' posts.
@@ -59,6 +60,17 @@ class PlanResult:
     @property
     def ok(self) -> bool:
         return not self.refusals
+
+
+def rules_from(settings: Settings) -> Rules:
+    """The planning rules an installation's settings set."""
+    return Rules(
+        quiet_start=settings.quiet_hours_start,
+        quiet_end=settings.quiet_hours_end,
+        daily_cap=settings.daily_cap,
+        stagger_minutes=settings.stagger_minutes,
+        near_duplicate_threshold=settings.near_duplicate_threshold,
+    )
 
 
 def campaigns_to_plan(

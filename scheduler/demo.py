@@ -47,7 +47,7 @@ from campaigns.models import (
     Organisation,
     ReportCount,
 )
-from campaigns.plan_store import campaigns_to_plan, plan_and_store
+from campaigns.plan_store import campaigns_to_plan, plan_and_store, rules_from
 from campaigns.planning import Rules
 from campaigns.secrets import Vault, vault_from_settings
 from campaigns.settings import Settings
@@ -379,12 +379,6 @@ def utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def rules_for(settings: Settings) -> Rules:
-    return Rules(quiet_start=settings.quiet_hours_start, quiet_end=settings.quiet_hours_end,
-                 daily_cap=settings.daily_cap, stagger_minutes=settings.stagger_minutes,
-                 near_duplicate_threshold=settings.near_duplicate_threshold)
-
-
 def run(settings: Settings, options: DemoOptions, say: Callable[[str], None]) -> int:
     """The whole demo; returns the exit status. Ctrl-C (or SIGTERM) stops all of it."""
     options.var.mkdir(parents=True, exist_ok=True)
@@ -438,7 +432,7 @@ def _serve(settings: Settings, options: DemoOptions, say: Callable[[str], None],
     if connected:
         say("accounts: connected to the sandbox: "
             + ", ".join(f"{n} on {net}" for net, n in sorted(connected.items())))
-    planned, approved = plan_and_approve(rules_for(settings), sessions=sessions,
+    planned, approved = plan_and_approve(rules_from(settings), sessions=sessions,
                                          now=clock.now(), since=clock.now())
     if approved:
         say(f"campaigns: {planned} deliveries planned; signed off by {APPROVER}: "
