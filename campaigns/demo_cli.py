@@ -41,6 +41,10 @@ def demo_command(
     from campaigns.cli import fail
     from scheduler.demo import DemoError, DemoOptions, run
 
+    if replay_from and replay_until and replay_until.replace(tzinfo=None) <= replay_from.replace(
+            tzinfo=None):
+        raise fail(f"--replay-until ({replay_until:%Y-%m-%d %H:%M}) must be after "
+                   f"--replay-from ({replay_from:%Y-%m-%d %H:%M})")
     options = DemoOptions(
         var=var, content=content, replay_days=replay_days, replay_from=replay_from,
         replay_until=replay_until, dashboard_port=port, sandbox_port=sandbox_port,

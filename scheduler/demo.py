@@ -46,6 +46,7 @@ from campaigns.models import (
     EngagementSnapshot,
     Organisation,
     ReportCount,
+    User,
 )
 from campaigns.plan_store import campaigns_to_plan, plan_and_store, rules_from
 from campaigns.planning import Rules
@@ -247,8 +248,6 @@ def demo_sign_ins(path: Path, *, sessions: sessionmaker[Session],
         ("police@demo.chorus.invalid", "Dan Hughes (demo partner, police)", PARTNER,
          "north-yorkshire-police"),
     ]
-    from campaigns.models import User
-
     sign_ins = []
     with db.transaction(sessions) as session:
         for email, name, role, organisation in wanted:

@@ -149,3 +149,18 @@ def test_the_dashboard_shows_the_campaigns_engagement_and_reports(
     assert "synthetic" in text.lower()
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def test_a_replay_that_ends_before_it_starts_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from campaigns.cli import app
+
+    result = CliRunner().invoke(app, [
+        "demo", "--replay-from", "2026-10-10", "--replay-until", "2026-10-01",
+        "--no-dashboard", "--var", str(tmp_path / "var"), "--content", str(CONTENT)])
+    assert result.exit_code == 1
+    assert "--replay-until (2026-10-01 00:00) must be after --replay-from" in result.stderr
+    assert not (tmp_path / "var").exists()
