@@ -139,7 +139,9 @@ def test_killed_workers_never_double_post_or_lose_a_post(
         kills += 1
         time.sleep(rng.uniform(0.2, 1.5))
         workers.start("victim")
-    settle = time.monotonic() + 45
+    # Until every delivery has ended: a send refused before anything was posted (a 503 on
+    # Bluesky's login, say) waits 30 s to retry, and may be refused again.
+    settle = time.monotonic() + 120
     while time.monotonic() < settle:
         if all(status in TERMINAL for _, status, _ in statuses(database_url)):
             break
