@@ -32,10 +32,11 @@ import numpy as np
 from sqlalchemy import Engine, Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from campaigns import calendar, db
-from campaigns.content import read_library
-from campaigns.loader import jsonable
-from campaigns.models import (
+from campaigns.core import calendar
+from campaigns.formats.content import read_library
+from campaigns.storage import db
+from campaigns.storage.loader import jsonable
+from campaigns.storage.models import (
     Account,
     Campaign,
     Consent,
@@ -51,7 +52,7 @@ from campaigns.models import (
     User,
     Variant,
 )
-from campaigns.users import BOARD, add_user
+from campaigns.storage.users import BOARD, add_user
 from scheduler.collector import next_read_at, parse_schedule
 
 #: Bump when the data below changes shape, so a cached file made by older code is not used.

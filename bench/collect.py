@@ -36,9 +36,11 @@ from sqlalchemy.orm import Session, sessionmaker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from campaigns import db  # noqa: E402
-from campaigns.clock import utcnow  # noqa: E402
-from campaigns.models import (  # noqa: E402
+from campaigns.config.secrets import Vault  # noqa: E402
+from campaigns.config.settings import load_settings  # noqa: E402
+from campaigns.core.clock import utcnow  # noqa: E402
+from campaigns.storage import db  # noqa: E402
+from campaigns.storage.models import (  # noqa: E402
     Account,
     Campaign,
     Delivery,
@@ -46,8 +48,6 @@ from campaigns.models import (  # noqa: E402
     Post,
     ReportingChannel,
 )
-from campaigns.secrets import Vault  # noqa: E402
-from campaigns.settings import load_settings  # noqa: E402
 from scheduler.collector import (  # noqa: E402
     BATCH_SIZE,
     Collector,

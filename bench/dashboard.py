@@ -112,7 +112,7 @@ def migration_head() -> str:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from campaigns import db
+    from campaigns.storage import db
 
     config = Config()
     config.set_main_option("script_location", str(db.MIGRATIONS))
@@ -153,7 +153,7 @@ def seeded_postgres(url: str) -> float | None:
     """Seed an empty PostgreSQL database; None if it already holds this version's seed."""
     import _dashboard_seed as seeding
 
-    from campaigns import db
+    from campaigns.storage import db
 
     engine = db.make_engine(url)
     try:
@@ -173,7 +173,7 @@ def _seed(url: str, anchor: datetime) -> None:
     import _dashboard_seed as seeding
     from sqlalchemy import text
 
-    from campaigns import db
+    from campaigns.storage import db
 
     engine = db.make_engine(url)
     try:
@@ -204,8 +204,8 @@ def facts(url: str) -> Facts:
     import _dashboard_seed as seeding
     from sqlalchemy import func, select
 
-    from campaigns import db
-    from campaigns.models import (
+    from campaigns.storage import db
+    from campaigns.storage.models import (
         Account,
         Campaign,
         Delivery,
@@ -257,8 +257,8 @@ def measure(job: Callable[..., None], *args: Any) -> Any:
 def prepare_job(url: str, results: Any) -> None:
     """What `chorus dashboard` does before it starts Streamlit: upgrade the schema, and fit
     and store the effect estimates the board page shows first."""
-    from campaigns import db
-    from campaigns.clock import utcnow
+    from campaigns.core.clock import utcnow
+    from campaigns.storage import db
     from dashboard import startup
 
     started = time.perf_counter()
@@ -275,8 +275,8 @@ def forget_estimates(url: str) -> int:
     """Delete the stored effect estimates (as after `chorus reports import`); how many."""
     from sqlalchemy import delete
 
-    from campaigns import db
-    from campaigns.models import StoredEffectEstimate
+    from campaigns.storage import db
+    from campaigns.storage.models import StoredEffectEstimate
 
     engine = db.make_engine(url)
     try:
@@ -408,7 +408,7 @@ def is_read(statement: str) -> bool:
 
 def _replay(seen: list[tuple[str, Any]]) -> list[tuple[float, int, str, Any]]:
     """Each read alone, fetched in full (a board page only reads; anything else is skipped)."""
-    from campaigns import db
+    from campaigns.storage import db
 
     engine = db.make_engine(os.environ["CHORUS_DATABASE_URL"])
     timed = []
@@ -463,7 +463,7 @@ def _profiled(run: Callable[[], Any]) -> str:
 def explain(url: str, statement: str, parameters: Any) -> list[str]:
     """The database's plan for one read: SQLite's query plan, or PostgreSQL's plan as run
     (EXPLAIN ANALYZE, which runs the statement: only ever given a SELECT)."""
-    from campaigns import db
+    from campaigns.storage import db
 
     engine = db.make_engine(url)
     prefix = ("EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else
@@ -483,7 +483,7 @@ def baseline_job(url: str, weeks: int, results: Any) -> None:
     """Load the tables whole into pandas and work out the board's headline figures there."""
     import pandas as pd
 
-    from campaigns import db
+    from campaigns.storage import db
 
     engine = db.make_engine(url)
     before = peak_mb()

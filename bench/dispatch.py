@@ -31,10 +31,10 @@ from sqlalchemy import func, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from campaigns import db  # noqa: E402
-from campaigns.clock import utcnow  # noqa: E402
-from campaigns.models import Delivery, DeliveryStatus  # noqa: E402
-from campaigns.secrets import Vault  # noqa: E402
+from campaigns.config.secrets import Vault  # noqa: E402
+from campaigns.core.clock import utcnow  # noqa: E402
+from campaigns.storage import db  # noqa: E402
+from campaigns.storage.models import Delivery, DeliveryStatus  # noqa: E402
 from scheduler.dispatch import Dispatcher, WorkerConfig  # noqa: E402
 from scheduler.publishers.x import XPublisher  # noqa: E402
 from scheduler.sandbox import seed  # noqa: E402

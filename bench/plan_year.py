@@ -1,6 +1,6 @@
 """Plan a busy year: 25 events x 40 partner accounts x 10 posts (10,000 deliveries).
 
-Prints the time and peak memory of Chorus's planner (campaigns.plan_store, the code
+Prints the time and peak memory of Chorus's planner (campaigns.storage.plans, the code
 `chorus plan` runs) beside a naive baseline measured in the same run on the same data:
 one query and one commit per delivery, and every pair of X texts compared in full.
 
@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from campaigns import db
-from campaigns.models import (
+from campaigns.core.planning import Rules, plan_campaign, words
+from campaigns.storage import db
+from campaigns.storage.models import (
     Account,
     Campaign,
     Consent,
@@ -39,8 +40,7 @@ from campaigns.models import (
     ReportingChannel,
     Variant,
 )
-from campaigns.plan_store import _accounts, campaign_spec, plan_and_store
-from campaigns.planning import Rules, plan_campaign, words
+from campaigns.storage.plans import _accounts, campaign_spec, plan_and_store
 
 EVENTS, ACCOUNTS, POSTS = 25, 40, 10
 NETWORKS = ("x", "mastodon", "bluesky")

@@ -15,8 +15,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
-from campaigns import db
-from campaigns.users import (
+from campaigns.storage import db
+from campaigns.storage.users import (
     BOARD,
     OFFICER,
     PARTNER,

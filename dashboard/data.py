@@ -23,19 +23,19 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import db
-from campaigns.approval import ApprovalResult, approve_campaign
-from campaigns.clock import utcnow
-from campaigns.control import PauseResult, pause, resume
-from campaigns.deliveries import resolve_unconfirmed
-from campaigns.settings import Settings, load_settings
-from campaigns.users import PARTNER, Viewer
+from campaigns.config.settings import Settings, load_settings
+from campaigns.core.clock import utcnow
+from campaigns.storage import db
+from campaigns.storage.approval import ApprovalResult, approve_campaign
+from campaigns.storage.control import PauseResult, pause, resume
+from campaigns.storage.deliveries import resolve_unconfirmed
+from campaigns.storage.users import PARTNER, Viewer
 from dashboard import insights, queries, startup
 from dashboard.insights import BoardOverview, Effects, EffectYears, Period, UploadPreview
 from dashboard.queries import CampaignInfo, DeliveryFilter
 
 if TYPE_CHECKING:  # imported where used: the board page needs neither
-    from campaigns.reports import ImportResult
+    from campaigns.storage.reports import ImportResult
 
 #: Seconds a query result is reused: the worker changes statuses behind the dashboard's back.
 TTL = 30
@@ -175,7 +175,7 @@ def share_kit_zip(viewer: Viewer, partner_key: str, campaign_key: str) -> tuple[
     with reading() as session:
         kit = queries.share_kit(session=session, viewer=viewer, partner_key=partner_key,
                                 campaign_key=campaign_key, content_dir=content_dir())
-    from campaigns.sharekit import build_zip
+    from campaigns.formats.sharekit import build_zip
 
     return kit.file_name, build_zip(kit, stamp=utcnow())
 
@@ -236,7 +236,7 @@ def resolve(viewer: Viewer, delivery_id: int, *, remote_id: str | None, cancel: 
 
 
 def may_record_by_hand(viewer: Viewer) -> bool:
-    """Officers, and a partner's own users (campaigns.manual_posts.record_as checks again)."""
+    """Officers, and a partner's own users (storage.manual_posts.record_as checks again)."""
     return viewer.may_change or (viewer.role == PARTNER and viewer.organisation_key is not None)
 
 
@@ -246,7 +246,7 @@ def hand_made_choices(viewer: Viewer) -> dict[str, tuple[str, list[str]]]:
     all for officers, those its organisation takes part in for a partner, none for others."""
     # Imported here: it loads the content schema, slow to load, which the board page (where
     # a first visit waits) does not need.
-    from campaigns.manual_posts import campaign_posts
+    from campaigns.storage.manual_posts import campaign_posts
 
     if not may_record_by_hand(viewer):
         return {}
@@ -261,7 +261,7 @@ def record_by_hand(
     """Record a partner's hand-made post as the signed-in user; the new delivery's id.
     Raises ManualPostError (nothing written) if the link or the choice does not fit, or if
     the user may not record it."""
-    from campaigns.manual_posts import record_as  # as `hand_made_choices` says
+    from campaigns.storage.manual_posts import record_as  # as `hand_made_choices` says
 
     with db.transaction(sessions()) as session:
         recorded = record_as(viewer, link, session=session, organisation_key=organisation_key,
@@ -337,7 +337,7 @@ def import_reports(
     The importer reads a path, so the upload is written under its own name to a scratch folder
     that is removed at once; the dataset keeps the uploaded file's name.
     """
-    from campaigns.reports import import_report_file
+    from campaigns.storage.reports import import_report_file
 
     with _changing(viewer) as session, TemporaryDirectory(prefix="chorus-upload-") as folder:
         path = Path(folder) / insights.upload_file_name(name)

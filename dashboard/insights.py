@@ -45,9 +45,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from campaigns import calendar
 from campaigns.analysis.disclosure import TOTAL, suppress
-from campaigns.models import (
+from campaigns.core import calendar
+from campaigns.storage.models import (
     Account,
     Campaign,
     Delivery,
@@ -58,7 +58,7 @@ from campaigns.models import (
     ReportDataset,
     UTCDateTime,
 )
-from campaigns.reports import (
+from campaigns.storage.reports import (
     ALL,
     MOTIVATING_FACTORS,
     OFFENCES,
@@ -72,7 +72,7 @@ from campaigns.reports import (
     parse_source,
     read_sheets,
 )
-from campaigns.users import BOARD, Viewer
+from campaigns.storage.users import BOARD, Viewer
 from dashboard.queries import SANDBOX_LABEL, SYNTHETIC_LABEL, local_text
 
 #: Lengths of period the board can choose, in weeks.
@@ -1045,8 +1045,8 @@ def effects_note(results: Sequence[EffectResult]) -> str:
 def effects(*, session: Session, viewer: Viewer, area: str, year: int) -> Effects:
     """The estimated effect of each awareness window of `year` on weekly offences reported in
     `area`, with all sources added together. Estimates stored earlier for the same figures
-    (campaigns.effect_store) are used as they are; `store_fitted` keeps the others."""
-    from campaigns.effect_store import stored_estimate
+    (campaigns.storage.effects) are used as they are; `store_fitted` keeps the others."""
+    from campaigns.storage.effects import stored_estimate
 
     reports = weekly_reports(session=session, area=area, offences_only=True)
     series = weekly_offences(reports)
@@ -1061,7 +1061,7 @@ def effects(*, session: Session, viewer: Viewer, area: str, year: int) -> Effect
 
 def store_fitted(found: Effects, *, session: Session, now: datetime) -> int:
     """Keep the estimates `effects` had to fit, so that no view fits them again; how many."""
-    from campaigns.effect_store import store_estimates
+    from campaigns.storage.effects import store_estimates
 
     fitted = {r.fingerprint: r.estimate for r in found.results if r.fitted}
     store_estimates(fitted, session=session, now=now)

@@ -18,11 +18,12 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from campaigns import calendar
-from campaigns.accounts import list_accounts
-from campaigns.approval import editors_of
-from campaigns.control import pause_state
-from campaigns.models import (
+from campaigns.core import calendar
+from campaigns.core.timezones import resolve_local
+from campaigns.storage.accounts import list_accounts
+from campaigns.storage.approval import editors_of
+from campaigns.storage.control import pause_state
+from campaigns.storage.models import (
     Account,
     Campaign,
     Consent,
@@ -33,12 +34,11 @@ from campaigns.models import (
     Post,
     Variant,
 )
-from campaigns.reports import summarise
-from campaigns.timezones import resolve_local
-from campaigns.users import ReadOnly, Viewer
+from campaigns.storage.reports import summarise
+from campaigns.storage.users import ReadOnly, Viewer
 
 if TYPE_CHECKING:  # share kits are built on the partners page only
-    from campaigns.sharekit import KitImage, ShareKit
+    from campaigns.formats.sharekit import KitImage, ShareKit
 
 S = DeliveryStatus
 #: The life cycle in the order people read it.
@@ -168,7 +168,7 @@ ATTENTION_COLUMNS = ("id", "status", "reason", "what to do next", "send time", "
                      "campaign", "post", "organisation", "network", "sandbox", "text")
 
 
-#: A person's answers for an unconfirmed post (campaigns.deliveries.resolve_unconfirmed).
+#: A person's answers for an unconfirmed post (campaigns.storage.deliveries.resolve_unconfirmed).
 RESOLUTIONS = ("It is there: record it as posted", "It is not there: send it again",
                "It is not there: do not send it")
 
@@ -381,8 +381,8 @@ def variant_previews(*, session: Session, viewer: Viewer, campaign_key: str) -> 
         query = query.where(Variant.organisation_key.in_(wordings))
     # Imported here: the content schema and the text measurer are slow to load, and only
     # this and the share kits need them (not the board page, where a first visit waits).
-    from campaigns import text
-    from campaigns.content import compose
+    from campaigns.core import text
+    from campaigns.formats.content import compose
 
     names = _organisation_names(session)
     rows = []
@@ -408,7 +408,7 @@ ACCOUNT_COLUMNS = ("organisation", "account", "network", "handle", "state", "san
 
 def account_health(*, session: Session, viewer: Viewer, zone: str) -> pd.DataFrame:
     """Connection state, back-off and last error of each account. Never a token: only
-    whether one is stored (campaigns.accounts never hands one out)."""
+    whether one is stored (campaigns.storage.accounts never hands one out)."""
     names = _organisation_names(session)
     rows = [
         {"organisation": names.get(a.organisation, a.organisation), "account": a.key,
@@ -492,7 +492,7 @@ def share_kit(
 ) -> ShareKit:
     """The kit for one partner and campaign: posts meant for partners ('all'), in that
     partner's own wording where it has one, with images read from `content_dir`."""
-    from campaigns.sharekit import KitPost, ShareKit
+    from campaigns.formats.sharekit import KitPost, ShareKit
 
     if not viewer.sees_everything and partner_key != viewer.organisation_key:
         raise ReadOnly("a partner can take only its own organisation's share kits")
@@ -503,7 +503,7 @@ def share_kit(
                Consent.mode == "share-kit")).one_or_none()
     if found is None:
         raise LookupError(f"{partner_key} has no share kit for {campaign_key}")
-    from campaigns.plan_store import campaign_spec  # as `variant_previews` says
+    from campaigns.storage.plans import campaign_spec  # as `variant_previews` says
 
     organisation, campaign = found
     zone = ZoneInfo(campaign.timezone)
@@ -523,7 +523,7 @@ def share_kit(
 
 
 def _kit_image(content_dir: Path, image: dict[str, str]) -> KitImage:
-    from campaigns.sharekit import KitImage
+    from campaigns.formats.sharekit import KitImage
 
     root = content_dir.resolve()
     path = (root / image["file"]).resolve()
@@ -536,7 +536,7 @@ def _kit_image(content_dir: Path, image: dict[str, str]) -> KitImage:
 
 
 def datasets(*, session: Session, zone: str) -> pd.DataFrame:
-    """The reporting files imported so far (campaigns.reports); synthetic ones say so."""
+    """The reporting files imported so far (campaigns.storage.reports); synthetic ones say so."""
     rows = [{"file": d.file, "source": d.source, "citation": d.citation,
              "synthetic": SYNTHETIC_LABEL if d.synthetic else "", "counts": d.counts,
              "imported": local_text(d.imported_at, zone), "imported by": d.imported_by}

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import db
+from campaigns.storage import db
 from dashboard import insights
 
 #: Holds `schema_marker(url)` once `url`'s schema is up to date.

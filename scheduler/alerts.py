@@ -31,8 +31,8 @@ from sqlalchemy import Insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from campaigns.models import Account, Alert, Delivery
-from campaigns.settings import Settings
+from campaigns.config.settings import Settings
+from campaigns.storage.models import Account, Alert, Delivery
 
 FAILED = "failed"
 UNCONFIRMED = "unconfirmed"

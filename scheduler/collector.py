@@ -35,7 +35,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.models import (
+from campaigns.config.secrets import Credentials, SecretKeyMissing, Vault
+from campaigns.config.settings import Settings
+from campaigns.storage.models import (
     Account,
     ApiUsage,
     Control,
@@ -43,8 +45,6 @@ from campaigns.models import (
     DeliveryStatus,
     EngagementSnapshot,
 )
-from campaigns.secrets import Credentials, SecretKeyMissing, Vault
-from campaigns.settings import Settings
 from scheduler.publishers.base import (
     MetricsReader,
     MetricsResult,

@@ -34,12 +34,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import db
-from campaigns.approval import ApprovalError, approve_campaign
-from campaigns.clock import WarpClock, utcnow
-from campaigns.content import read_library
-from campaigns.loader import ContentConflict, load_library
-from campaigns.models import (
+from campaigns.config.secrets import Vault, vault_from_settings
+from campaigns.config.settings import Settings
+from campaigns.core.clock import WarpClock, utcnow
+from campaigns.core.planning import Rules
+from campaigns.formats.content import read_library
+from campaigns.storage import db
+from campaigns.storage.approval import ApprovalError, approve_campaign
+from campaigns.storage.loader import ContentConflict, load_library
+from campaigns.storage.models import (
     Account,
     Delivery,
     DeliveryStatus,
@@ -48,11 +51,8 @@ from campaigns.models import (
     ReportCount,
     User,
 )
-from campaigns.plan_store import campaigns_to_plan, plan_and_store, rules_from
-from campaigns.planning import Rules
-from campaigns.secrets import Vault, vault_from_settings
-from campaigns.settings import Settings
-from campaigns.users import BOARD, OFFICER, PARTNER, find_user, hash_password
+from campaigns.storage.plans import campaigns_to_plan, plan_and_store, rules_from
+from campaigns.storage.users import BOARD, OFFICER, PARTNER, find_user, hash_password
 from scheduler.dispatch import Dispatcher, WorkerConfig
 from scheduler.publishers.base import Publisher
 from scheduler.sandbox.client import SandboxClient
@@ -74,6 +74,10 @@ REPORT_FILES = ("north-yorkshire-home-office-2017-2019.csv", "york-synthetic-wee
 FOLLOWERS = {"lead": 4_200, "police": 38_000, "council": 21_000, "university": 15_000,
              "reporting-centre": 1_300}
 DEFAULT_FOLLOWERS = 2_500
+
+
+#: The demo serves the sandbox and the dashboard to this machine only.
+ADDRESS = "127.0.0.1"
 
 
 class DemoError(RuntimeError):
@@ -101,8 +105,9 @@ class DemoOptions:
     replay_until: datetime | None = None
     dashboard_port: int = 8501
     sandbox_port: int = 8787
-    address: str = "127.0.0.1"
-    dashboard: bool = True
+    address: str = ADDRESS
+    #: The command that serves the dashboard on dashboard_port (the CLI builds it); None: none.
+    dashboard_command: tuple[str, ...] | None = None
     #: Stop once the replay has reached its end instead of running on.
     exit_after_replay: bool = False
 
@@ -162,7 +167,7 @@ NETWORKS = ("x", "mastodon", "bluesky")
 def connect_accounts(client: SandboxClient, vault: Vault, networks: set[str], *,
                      sessions: sessionmaker[Session]) -> dict[str, int]:
     """Connect every not-yet-connected account on `networks` to its sandbox account."""
-    from campaigns.accounts import store_connection
+    from campaigns.storage.accounts import store_connection
 
     connected: dict[str, int] = {}
     with db.transaction(sessions) as session:
@@ -191,8 +196,8 @@ def plan_and_approve(rules: Rules, *, sessions: sessionmaker[Session], now: date
     A campaign someone has edited in the dashboard is not signed off here: its changes wait
     for a person's sign-off on the Calendar and campaigns page, as they would for real.
     """
-    from campaigns.approval import editors_of
-    from campaigns.plan_store import occurrence_of
+    from campaigns.storage.approval import editors_of
+    from campaigns.storage.plans import occurrence_of
 
     planned, approved = 0, {}
     with db.transaction(sessions) as session:
@@ -222,7 +227,7 @@ def plan_and_approve(rules: Rules, *, sessions: sessionmaker[Session], now: date
 def import_reports(directory: Path, *, sessions: sessionmaker[Session],
                    now: datetime) -> list[str]:
     """Import the demo's reporting files (the same file twice changes nothing)."""
-    from campaigns.reports import import_report_file
+    from campaigns.storage.reports import import_report_file
 
     imported = []
     for name in REPORT_FILES:
@@ -323,13 +328,10 @@ def sandbox_running(var: Path, port: int, clock: WarpClock) -> Iterator[RunningS
         sandbox.stop()
 
 
-def start_dashboard(options: DemoOptions, environment: dict[str, str],
+def start_dashboard(command: tuple[str, ...], environment: dict[str, str],
                     log_file: Any) -> subprocess.Popen[bytes]:
-    from campaigns.dashboard_cli import streamlit_command
-
-    return subprocess.Popen(
-        streamlit_command(port=options.dashboard_port, address=options.address),
-        env=environment, stdout=log_file, stderr=subprocess.STDOUT)
+    return subprocess.Popen(list(command), env=environment, stdout=log_file,
+                            stderr=subprocess.STDOUT)
 
 
 def wait_for_http(url: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> bool:
@@ -444,11 +446,12 @@ def _serve(settings: Settings, options: DemoOptions, say: Callable[[str], None],
     dashboard = None
     with open(log_path, "ab") as dashboard_log:
         try:
-            if options.dashboard:
+            if options.dashboard_command:
                 environment = {**os.environ, "CHORUS_DATABASE_URL": settings.database_url,
                                "CHORUS_CONTENT_DIR": str(options.content.resolve()),
                                "CHORUS_X_API_URL": sandbox.url, "CHORUS_DEMO": "1"}
-                dashboard = start_dashboard(options, environment, dashboard_log)
+                dashboard = start_dashboard(options.dashboard_command, environment,
+                                            dashboard_log)
             worker = build_worker(settings, sessions, vault, publishers, clock, options.content)
             watcher = threading.Thread(
                 target=_watch, name="chorus-demo-progress", daemon=True,

@@ -18,11 +18,11 @@ from pathlib import Path
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from campaigns.control import HELD_FOR_ACCOUNT
-from campaigns.deliveries import change_status
-from campaigns.models import Account, AuditEntry, Delivery, DeliveryStatus, Post
-from campaigns.planning import words
-from campaigns.secrets import Credentials, SecretKeyMissing, Vault
+from campaigns.config.secrets import Credentials, SecretKeyMissing, Vault
+from campaigns.core.planning import words
+from campaigns.storage.control import HELD_FOR_ACCOUNT
+from campaigns.storage.deliveries import change_status
+from campaigns.storage.models import Account, AuditEntry, Delivery, DeliveryStatus, Post
 from scheduler import alerts
 from scheduler.publishers.base import (
     Image,

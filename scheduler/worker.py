@@ -22,10 +22,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.clock import WarpClock
-from campaigns.control import is_paused
-from campaigns.models import Account, Delivery, DeliveryStatus, WorkerHeartbeat
-from campaigns.settings import Settings
+from campaigns.config.settings import Settings
+from campaigns.core.clock import WarpClock
+from campaigns.storage.control import is_paused
+from campaigns.storage.models import Account, Delivery, DeliveryStatus, WorkerHeartbeat
 from scheduler import alerts
 from scheduler.collector import Collector, ScheduleError, build_collector
 from scheduler.dispatch import Dispatcher

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import db
+from campaigns.storage import db
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"

@@ -3,7 +3,7 @@ identifiable small counts (read-only for everyone)."""
 
 import streamlit as st
 
-from campaigns.clock import utcnow
+from campaigns.core.clock import utcnow
 from dashboard import auth, boardpack, components, data, insights
 from dashboard.boardpack import PackChart, PackTable
 from dashboard.queries import SYNTHETIC_LABEL

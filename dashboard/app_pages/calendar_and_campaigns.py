@@ -3,9 +3,9 @@ pause, and a preview of every variant as each network will count it."""
 
 import streamlit as st
 
-from campaigns.approval import ApprovalError
-from campaigns.clock import utcnow
-from campaigns.control import ControlError
+from campaigns.core.clock import utcnow
+from campaigns.storage.approval import ApprovalError
+from campaigns.storage.control import ControlError
 from dashboard import auth, components, data, queries
 from dashboard.queries import DeliveryFilter
 

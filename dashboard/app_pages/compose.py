@@ -2,7 +2,7 @@
 
 The page edits one post of one campaign at a time, starting from what the database holds, and
 checks the whole campaign on every change with the rules content files follow
-(campaigns.authoring). Saving writes it in one transaction; it is then planned and approved
+(campaigns.storage.authoring). Saving writes it in one transaction; it is then planned and approved
 as usual.
 """
 
@@ -11,10 +11,10 @@ from typing import Any
 
 import streamlit as st
 
-from campaigns import authoring, db
-from campaigns.authoring import MAX_IMAGE_BYTES, SEND_MODES, AuthoringInvalid, ImageRefused
-from campaigns.clock import utcnow
-from campaigns.sharekit import NETWORK_NAMES
+from campaigns.core.clock import utcnow
+from campaigns.formats.sharekit import NETWORK_NAMES
+from campaigns.storage import authoring, db
+from campaigns.storage.authoring import MAX_IMAGE_BYTES, SEND_MODES, AuthoringInvalid, ImageRefused
 from dashboard import auth, components, data
 
 NEW = "__new__"
@@ -25,7 +25,7 @@ AUDIENCES = {"all": "All: the lead and every partner that consents",
              "lead": "The lead organisation's accounts only",
              "accounts": "Chosen accounts"}
 
-#: The uploader refuses larger images itself (its hint says so), as campaigns.authoring would.
+#: The uploader refuses larger images itself (its hint says so), as storage.authoring would.
 IMAGE_MB = MAX_IMAGE_BYTES // (1024 * 1024)
 
 viewer = auth.page_viewer("compose")

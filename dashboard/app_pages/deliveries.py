@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import streamlit as st
 
-from campaigns.clock import utcnow
-from campaigns.deliveries import ResolveError
-from campaigns.models import DeliveryStatus
+from campaigns.core.clock import utcnow
+from campaigns.storage.deliveries import ResolveError
+from campaigns.storage.models import DeliveryStatus
 from dashboard import auth, components, data, queries
 from dashboard.queries import DeliveryFilter
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from campaigns.manual_posts import EXAMPLE, ManualPostError
-from campaigns.users import BOARD
+from campaigns.storage.manual_posts import EXAMPLE, ManualPostError
+from campaigns.storage.users import BOARD
 from dashboard import auth, components, data
 
 viewer = auth.page_viewer("partners")

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from campaigns.secrets import Credentials
+from campaigns.config.secrets import Credentials
 
 
 class Outcome(enum.Enum):

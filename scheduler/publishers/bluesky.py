@@ -35,9 +35,9 @@ from atproto_client.models.common import XrpcError
 from atproto_client.request import Request
 from atproto_core.exceptions import AtProtocolError
 
-from campaigns.clock import utcnow
-from campaigns.secrets import Credentials
-from campaigns.text import measure
+from campaigns.config.secrets import Credentials
+from campaigns.core.clock import utcnow
+from campaigns.core.text import measure
 from scheduler.publishers.base import (
     GonePost,
     Image,

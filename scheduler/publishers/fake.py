@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from campaigns.clock import utcnow
-from campaigns.secrets import Credentials
+from campaigns.config.secrets import Credentials
+from campaigns.core.clock import utcnow
 from scheduler.publishers.base import (
     Outcome,
     RecentPost,

@@ -41,9 +41,9 @@ from mastodon.errors import (
     MastodonVersionError,
 )
 
-from campaigns.clock import utcnow
-from campaigns.secrets import Credentials
-from campaigns.text import MASTODON_LIMIT, measure
+from campaigns.config.secrets import Credentials
+from campaigns.core.clock import utcnow
+from campaigns.core.text import MASTODON_LIMIT, measure
 from scheduler.publishers.base import (
     GonePost,
     Image,

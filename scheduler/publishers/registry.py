@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from campaigns.settings import Settings
+from campaigns.config.settings import Settings
 from scheduler.publishers.base import Publisher
 
 

@@ -33,8 +33,8 @@ from requests.auth import AuthBase, HTTPBasicAuth
 from requests.utils import get_environ_proxies
 from requests_oauthlib import OAuth1, OAuth2Session
 
-from campaigns.clock import utcnow
-from campaigns.secrets import Credentials
+from campaigns.config.secrets import Credentials
+from campaigns.core.clock import utcnow
 from scheduler.publishers.base import (
     GonePost,
     Image,

@@ -27,7 +27,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from campaigns.text import measure
+from campaigns.core.text import measure
 from scheduler.publishers.bluesky_keys import is_tid, tid
 from scheduler.sandbox import engagement
 from scheduler.sandbox.clock import iso

@@ -19,7 +19,7 @@ from hashlib import sha256
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from campaigns.text import measure
+from campaigns.core.text import measure
 from scheduler.sandbox import engagement
 from scheduler.sandbox.clock import iso
 from scheduler.sandbox.state import SandboxState

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from campaigns.models import (
+from campaigns.config.secrets import Credentials, Vault
+from campaigns.storage.models import (
     Account,
     Campaign,
     Delivery,
@@ -22,7 +23,6 @@ from campaigns.models import (
     Post,
     ReportingChannel,
 )
-from campaigns.secrets import Credentials, Vault
 from scheduler.sandbox.client import SandboxClient
 
 SYNTHETIC = "synthetic-load"

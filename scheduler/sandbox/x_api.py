@@ -7,7 +7,7 @@ from email import policy
 from email.parser import BytesParser
 from typing import Any
 
-from campaigns.text import measure
+from campaigns.core.text import measure
 from scheduler.sandbox import engagement
 from scheduler.sandbox.clock import iso, parse_iso
 from scheduler.sandbox.state import SandboxState

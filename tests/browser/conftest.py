@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from campaigns import db
-from campaigns.reports import import_report_file
+from campaigns.storage import db
+from campaigns.storage.reports import import_report_file
 from tests.conftest import CONTENT, NOW, ROOT
 from tests.dashboard.conftest import _build
 

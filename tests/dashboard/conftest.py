@@ -19,17 +19,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Button, Dataframe
 
-from campaigns import db
-from campaigns.accounts import store_connection
-from campaigns.approval import approve_campaign
-from campaigns.content import read_library
-from campaigns.deliveries import change_status
-from campaigns.loader import load_library
-from campaigns.models import Account, Campaign, Delivery, DeliveryStatus
-from campaigns.plan_store import plan_and_store
-from campaigns.planning import Rules
-from campaigns.secrets import Credentials, Vault
-from campaigns.users import add_user, set_disabled
+from campaigns.config.secrets import Credentials, Vault
+from campaigns.core.planning import Rules
+from campaigns.formats.content import read_library
+from campaigns.storage import db
+from campaigns.storage.accounts import store_connection
+from campaigns.storage.approval import approve_campaign
+from campaigns.storage.deliveries import change_status
+from campaigns.storage.loader import load_library
+from campaigns.storage.models import Account, Campaign, Delivery, DeliveryStatus
+from campaigns.storage.plans import plan_and_store
+from campaigns.storage.users import add_user, set_disabled
 from tests.conftest import CONTENT, NOW, ROOT
 
 S = DeliveryStatus

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
 
-from campaigns import db
-from campaigns.control import PAUSE_KEY
-from campaigns.models import Campaign, Control, Delivery, DeliveryStatus, User
-from campaigns.reports import import_report_file
-from campaigns.users import DISABLED as DISABLED_MESSAGE
-from campaigns.users import NOT_RECOGNISED, add_user
+from campaigns.storage import db
+from campaigns.storage.control import PAUSE_KEY
+from campaigns.storage.models import Campaign, Control, Delivery, DeliveryStatus, User
+from campaigns.storage.reports import import_report_file
+from campaigns.storage.users import DISABLED as DISABLED_MESSAGE
+from campaigns.storage.users import NOT_RECOGNISED, add_user
 from dashboard.auth import PAGES, USER_KEY
 from dashboard.queries import RESOLUTIONS, SANDBOX_LABEL, SYNTHETIC_LABEL
 from tests.conftest import NOW, ROOT

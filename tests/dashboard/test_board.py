@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
-from campaigns import db
 from campaigns.analysis.effect import CAVEAT_INCIDENCE, CAVEAT_SYNTHETIC, estimate_effect
 from campaigns.analysis.reach import weekly_reach
-from campaigns.content import read_library
-from campaigns.effect_store import store_estimates, stored_estimate
-from campaigns.loader import load_library
-from campaigns.models import (
+from campaigns.core.planning import Rules
+from campaigns.formats.content import read_library
+from campaigns.storage import db
+from campaigns.storage.effects import store_estimates, stored_estimate
+from campaigns.storage.loader import load_library
+from campaigns.storage.models import (
     Account,
     Campaign,
     Delivery,
@@ -32,10 +33,9 @@ from campaigns.models import (
     ReportCount,
     StoredEffectEstimate,
 )
-from campaigns.plan_store import plan_and_store
-from campaigns.planning import Rules
-from campaigns.reports import import_report_file
-from campaigns.users import Viewer
+from campaigns.storage.plans import plan_and_store
+from campaigns.storage.reports import import_report_file
+from campaigns.storage.users import Viewer
 from dashboard import insights, startup
 from dashboard.queries import SANDBOX_LABEL, SYNTHETIC_LABEL
 from tests.conftest import CONTENT, NOW, ROOT

@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from campaigns import db
 from campaigns.cli import app
-from campaigns.dashboard_cli import APP, run_until_stopped
-from campaigns.models import StoredEffectEstimate, User
-from campaigns.users import verify_password
+from campaigns.cli.dashboard import run_until_stopped
+from campaigns.storage import db
+from campaigns.storage.models import StoredEffectEstimate, User
+from campaigns.storage.users import verify_password
 from dashboard import startup
+from dashboard.serve import APP
 from tests.conftest import CONTENT
 
 SYNTHETIC_REPORTS = CONTENT / "reports" / "york-synthetic-weekly-2023-2026.csv"
@@ -137,7 +138,7 @@ def test_dashboard_runs_streamlit_with_xsrf_protection_on_and_the_content_direct
         calls.append((command, environment))
         return 0
 
-    monkeypatch.setattr("campaigns.dashboard_cli.run_until_stopped", fake_run)
+    monkeypatch.setattr("campaigns.cli.dashboard.run_until_stopped", fake_run)
     code, out, err = chorus("dashboard", "--port", "8600", "--content", str(CONTENT))
     assert code == 0, err
     assert "no dashboard users yet" in err
@@ -162,7 +163,7 @@ def test_dashboard_upgrades_the_schema_and_fits_the_first_estimates_before_strea
         environments.append(environment)
         return 0
 
-    monkeypatch.setattr("campaigns.dashboard_cli.run_until_stopped", fake_run)
+    monkeypatch.setattr("campaigns.cli.dashboard.run_until_stopped", fake_run)
     code, _, err = chorus("reports", "import", str(SYNTHETIC_REPORTS))
     assert code == 0, err
     code, out, err = chorus("dashboard")

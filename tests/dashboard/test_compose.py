@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
 
-from campaigns.manual_posts import X_EPOCH, ManualPostError
-from campaigns.models import Campaign, Delivery, DeliveryStatus, Post, User, Variant
-from campaigns.users import Viewer, viewer_of
+from campaigns.storage.manual_posts import X_EPOCH, ManualPostError
+from campaigns.storage.models import Campaign, Delivery, DeliveryStatus, Post, User, Variant
+from campaigns.storage.users import Viewer, viewer_of
 from dashboard import data
 from dashboard.auth import PAGES, USER_KEY
 from tests.conftest import NOW

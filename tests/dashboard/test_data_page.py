@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
 
-from campaigns.models import ReportCount, ReportDataset
+from campaigns.storage.models import ReportCount, ReportDataset
 from dashboard.auth import PAGES
 from dashboard.insights import upload_file_name
 from dashboard.queries import SYNTHETIC_LABEL

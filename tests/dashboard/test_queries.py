@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import db
-from campaigns.models import Campaign, Delivery
-from campaigns.users import ReadOnly, Viewer
+from campaigns.storage import db
+from campaigns.storage.models import Campaign, Delivery
+from campaigns.storage.users import ReadOnly, Viewer
 from dashboard import data, queries
 from dashboard.queries import DeliveryFilter
 from tests.dashboard.conftest import (

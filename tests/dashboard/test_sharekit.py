@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from icalendar import Calendar
 
-from campaigns.sharekit import KitImage, KitPost, ShareKit, build_zip, intent_link
+from campaigns.formats.sharekit import KitImage, KitPost, ShareKit, build_zip, intent_link
 
 STAMP = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 X_TEXT = "Hate crime is never OK. Report it: https://www.report-it.org.uk #NHCAW & more?"

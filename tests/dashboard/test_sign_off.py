@@ -11,14 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
 
-from campaigns import db
-from campaigns.approval import ApprovalError, approve_campaign
-from campaigns.authoring import save_campaign, stored_document
-from campaigns.content import read_library
-from campaigns.loader import load_library
-from campaigns.models import Campaign, Delivery, DeliveryStatus
-from campaigns.plan_store import plan_and_store
-from campaigns.planning import Rules
+from campaigns.core.planning import Rules
+from campaigns.formats.content import read_library
+from campaigns.storage import db
+from campaigns.storage.approval import ApprovalError, approve_campaign
+from campaigns.storage.authoring import save_campaign, stored_document
+from campaigns.storage.loader import load_library
+from campaigns.storage.models import Campaign, Delivery, DeliveryStatus
+from campaigns.storage.plans import plan_and_store
 from dashboard.auth import PAGES
 from tests.conftest import NOW
 from tests.dashboard.conftest import DRAFT_CAMPAIGN, OFFICER, Person, button

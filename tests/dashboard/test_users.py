@@ -1,4 +1,4 @@
-"""Dashboard users and local passwords (campaigns.users), against a real database."""
+"""Dashboard users and local passwords (campaigns.storage.users), against a real database."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import db
-from campaigns.content import read_library
-from campaigns.loader import load_library
-from campaigns.models import User
-from campaigns.users import (
+from campaigns.formats.content import read_library
+from campaigns.storage import db
+from campaigns.storage.loader import load_library
+from campaigns.storage.models import User
+from campaigns.storage.users import (
     DISABLED,
     NOT_RECOGNISED,
     ReadOnly,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from campaigns.secrets import Credentials
+from campaigns.config.secrets import Credentials
 from scheduler.publishers.base import Image, SendRequest, SendResult
 from scheduler.publishers.x import SANDBOX_APP_KEY, XPublisher
 from scheduler.sandbox.client import SandboxClient

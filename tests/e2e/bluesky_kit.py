@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from campaigns.secrets import Credentials
+from campaigns.config.secrets import Credentials
 from scheduler.publishers.base import Image, SendRequest
 from scheduler.publishers.bluesky import BlueskyPublisher, credentials_for
 from tests.e2e import Sandbox

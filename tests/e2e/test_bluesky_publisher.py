@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from campaigns.clock import utcnow
+from campaigns.core.clock import utcnow
 from scheduler.publishers.base import (
     GonePost,
     Image,

@@ -22,10 +22,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import db
-from campaigns.clock import utcnow
-from campaigns.models import Account, Delivery, DeliveryStatus, EngagementSnapshot
-from campaigns.secrets import Vault
+from campaigns.config.secrets import Vault
+from campaigns.core.clock import utcnow
+from campaigns.storage import db
+from campaigns.storage.models import Account, Delivery, DeliveryStatus, EngagementSnapshot
 from scheduler.collector import Collector, CollectorConfig, SweepReport, parse_schedule
 from scheduler.dispatch import Dispatcher, WorkerConfig
 from scheduler.publishers.base import GonePost, ReadOutcome

@@ -25,10 +25,10 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from campaigns import db
-from campaigns.clock import utcnow
-from campaigns.models import AuditEntry, Delivery, DeliveryStatus
-from campaigns.secrets import Vault
+from campaigns.config.secrets import Vault
+from campaigns.core.clock import utcnow
+from campaigns.storage import db
+from campaigns.storage.models import AuditEntry, Delivery, DeliveryStatus
 from scheduler.sandbox import seed
 from tests.e2e import Sandbox
 

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from campaigns.clock import utcnow
-from campaigns.secrets import Credentials
+from campaigns.config.secrets import Credentials
+from campaigns.core.clock import utcnow
 from scheduler.publishers.base import (
     GonePost,
     Image,

@@ -16,10 +16,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import db
-from campaigns.clock import utcnow
-from campaigns.models import Account, Delivery, DeliveryStatus, Post
-from campaigns.secrets import Credentials, Vault
+from campaigns.config.secrets import Credentials, Vault
+from campaigns.core.clock import utcnow
+from campaigns.storage import db
+from campaigns.storage.models import Account, Delivery, DeliveryStatus, Post
 from scheduler.dispatch import Dispatcher, WorkerConfig
 from scheduler.publishers.base import Outcome, SendRequest
 from scheduler.publishers.x import XPublisher

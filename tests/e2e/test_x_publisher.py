@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from campaigns.clock import utcnow
-from campaigns.secrets import Credentials
+from campaigns.config.secrets import Credentials
+from campaigns.core.clock import utcnow
 from scheduler.publishers.base import Image, Outcome, SendRequest, SendResult
 from scheduler.publishers.x import RETRY_WITHOUT_RESET, XPublisher
 from tests.e2e import PNG, Sandbox, closed_port, request, send

@@ -11,9 +11,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from campaigns import db
 from campaigns.cli import app
-from campaigns.models import Account
+from campaigns.storage import db
+from campaigns.storage.models import Account
 from tests.e2e import Sandbox, running_sandbox
 
 runner = CliRunner()

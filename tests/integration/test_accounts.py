@@ -18,11 +18,11 @@ import requests
 import typer
 from sqlalchemy import select
 
-from campaigns import db
-from campaigns.accounts import load_credentials, store_credentials
 from campaigns.cli import app
-from campaigns.models import Account
-from campaigns.secrets import DEMO_KEY_FILE, Credentials, Vault
+from campaigns.config.secrets import DEMO_KEY_FILE, Credentials, Vault
+from campaigns.storage import db
+from campaigns.storage.accounts import load_credentials, store_credentials
+from campaigns.storage.models import Account
 from scheduler.publishers import x
 from scheduler.publishers.base import Outcome
 from tests.e2e import Sandbox, request

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from campaigns import db
-from campaigns.accounts import load_credentials
-from campaigns.control import HELD_FOR_ACCOUNT
-from campaigns.models import Account, Delivery, DeliveryStatus
-from campaigns.secrets import Vault
+from campaigns.config.secrets import Vault
+from campaigns.storage import db
+from campaigns.storage.accounts import load_credentials
+from campaigns.storage.control import HELD_FOR_ACCOUNT
+from campaigns.storage.models import Account, Delivery, DeliveryStatus
 from scheduler.publishers.base import Outcome, SendRequest
 from scheduler.publishers.bluesky import BlueskyPublisher
 from scheduler.sandbox import seed

@@ -16,12 +16,12 @@ import requests
 import typer
 from sqlalchemy import select
 
-from campaigns import db
 from campaigns.cli import app
-from campaigns.connect_mastodon import handle_matches
-from campaigns.control import HELD_FOR_ACCOUNT
-from campaigns.models import Account, Delivery, DeliveryStatus
-from campaigns.secrets import Vault
+from campaigns.cli.connect_mastodon import handle_matches
+from campaigns.config.secrets import Vault
+from campaigns.storage import db
+from campaigns.storage.control import HELD_FOR_ACCOUNT
+from campaigns.storage.models import Account, Delivery, DeliveryStatus
 from scheduler.publishers.base import Outcome, SendRequest
 from scheduler.publishers.mastodon import MastodonPublisher
 from scheduler.sandbox import seed

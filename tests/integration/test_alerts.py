@@ -20,10 +20,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from campaigns import db
-from campaigns.models import Account, Alert, Delivery
-from campaigns.secrets import Credentials, Vault
-from campaigns.settings import Settings
+from campaigns.config.secrets import Credentials, Vault
+from campaigns.config.settings import Settings
+from campaigns.storage import db
+from campaigns.storage.models import Account, Alert, Delivery
 from scheduler.alerts import (
     FAILED,
     RECONNECT,

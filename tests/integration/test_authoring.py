@@ -13,8 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from campaigns import db
-from campaigns.authoring import (
+from campaigns.cli import app
+from campaigns.formats.content import Problem, read_library
+from campaigns.storage import db
+from campaigns.storage.authoring import (
     AuthoringInvalid,
     ImageRefused,
     check_campaign,
@@ -28,11 +30,9 @@ from campaigns.authoring import (
     where,
     with_post,
 )
-from campaigns.cli import app
-from campaigns.content import Problem, read_library
-from campaigns.export import CONFLICT_ADVICE, ContentConflict, dump_yaml
-from campaigns.loader import load_library
-from campaigns.models import Campaign, Post, Variant
+from campaigns.storage.export import CONFLICT_ADVICE, ContentConflict, dump_yaml
+from campaigns.storage.loader import load_library
+from campaigns.storage.models import Campaign, Post, Variant
 from tests.conftest import NOW
 
 ZONE = "Europe/London"

@@ -12,10 +12,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 from typer.testing import CliRunner
 
-from campaigns import db
-from campaigns.bulk import BulkImportInvalid, ImportResult, RowProblem, import_csv
 from campaigns.cli import app
-from campaigns.models import (
+from campaigns.core.planning import PlannedDelivery
+from campaigns.storage import db
+from campaigns.storage.bulk import BulkImportInvalid, ImportResult, RowProblem, import_csv
+from campaigns.storage.models import (
     Account,
     AuditEntry,
     Campaign,
@@ -26,7 +27,6 @@ from campaigns.models import (
     ReportingChannel,
     Variant,
 )
-from campaigns.planning import PlannedDelivery
 from tests.conftest import NOW
 from tests.integration.test_load_and_plan import load
 

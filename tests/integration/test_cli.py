@@ -13,8 +13,8 @@ from typer.core import TyperGroup
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from campaigns import db
 from campaigns.cli import app
+from campaigns.storage import db
 
 runner = CliRunner()
 

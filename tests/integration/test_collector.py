@@ -12,9 +12,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from campaigns import db
 from campaigns.cli import app
-from campaigns.models import (
+from campaigns.config.secrets import Credentials, Vault
+from campaigns.config.settings import load_settings
+from campaigns.storage import db
+from campaigns.storage.models import (
     Account,
     ApiUsage,
     Campaign,
@@ -25,8 +27,6 @@ from campaigns.models import (
     Post,
     ReportingChannel,
 )
-from campaigns.secrets import Credentials, Vault
-from campaigns.settings import load_settings
 from scheduler.collector import Collector, CollectorConfig, metrics_readers, parse_schedule
 from scheduler.publishers.base import (
     GonePost,

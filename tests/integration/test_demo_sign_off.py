@@ -8,11 +8,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import db
-from campaigns.content import read_library
-from campaigns.loader import load_library
-from campaigns.models import Campaign, Delivery, DeliveryStatus
-from campaigns.planning import Rules
+from campaigns.core.planning import Rules
+from campaigns.formats.content import read_library
+from campaigns.storage import db
+from campaigns.storage.loader import load_library
+from campaigns.storage.models import Campaign, Delivery, DeliveryStatus
 from scheduler.demo import APPROVER, plan_and_approve
 
 NOW = datetime(2025, 11, 24, 12, 0, tzinfo=UTC)

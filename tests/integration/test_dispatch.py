@@ -11,15 +11,15 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from campaigns import db
-from campaigns.approval import approve_campaign
-from campaigns.content import read_library
-from campaigns.control import pause, resume
-from campaigns.loader import load_library
-from campaigns.models import Account, Alert, AuditEntry, Delivery, DeliveryStatus
-from campaigns.plan_store import campaigns_to_plan, plan_and_store
-from campaigns.planning import Rules
-from campaigns.secrets import Credentials, Vault
+from campaigns.config.secrets import Credentials, Vault
+from campaigns.core.planning import Rules
+from campaigns.formats.content import read_library
+from campaigns.storage import db
+from campaigns.storage.approval import approve_campaign
+from campaigns.storage.control import pause, resume
+from campaigns.storage.loader import load_library
+from campaigns.storage.models import Account, Alert, AuditEntry, Delivery, DeliveryStatus
+from campaigns.storage.plans import campaigns_to_plan, plan_and_store
 from scheduler.dispatch import MAX_UNKNOWN_ATTEMPTS, Dispatcher, WorkerConfig
 from scheduler.publishers.base import Outcome, RateInfo, SendRequest, SendResult
 from scheduler.publishers.fake import FakePublisher
@@ -350,7 +350,7 @@ def test_a_paused_campaign_stays_held_when_its_posts_are_approved_later(
 
 
 def test_a_person_can_settle_an_unconfirmed_post(world: sessionmaker[Session]) -> None:
-    from campaigns.deliveries import ResolveError, resolve_unconfirmed
+    from campaigns.storage.deliveries import ResolveError, resolve_unconfirmed
 
     clock = Clock(COUNTDOWN)
     delivery_id, _ = undecidable_send(world, clock)
@@ -366,7 +366,7 @@ def test_a_person_can_settle_an_unconfirmed_post(world: sessionmaker[Session]) -
 def test_reconnecting_an_account_releases_only_the_posts_held_for_it(
     world: sessionmaker[Session],
 ) -> None:
-    from campaigns.control import release_held
+    from campaigns.storage.control import release_held
 
     clock = Clock(LAUNCH + timedelta(minutes=25))
     fake = FakePublisher(script=lambda r: SendResult(Outcome.REAUTH, reason="401")

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from campaigns import db
-from campaigns.authoring import save_campaign, stored_document
 from campaigns.cli import app
-from campaigns.content import read_library
-from campaigns.export import NothingToExport, dump_yaml, export_content
-from campaigns.loader import load_library
-from campaigns.models import Campaign, Consent, Event, Post, Variant
+from campaigns.formats.content import read_library
+from campaigns.storage import db
+from campaigns.storage.authoring import save_campaign, stored_document
+from campaigns.storage.export import NothingToExport, dump_yaml, export_content
+from campaigns.storage.loader import load_library
+from campaigns.storage.models import Campaign, Consent, Event, Post, Variant
 from tests.conftest import NOW
 
 ZONE = "Europe/London"

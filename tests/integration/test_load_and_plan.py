@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from campaigns import db
-from campaigns.approval import ApprovalError, approve_campaign
-from campaigns.content import read_library
-from campaigns.deliveries import change_status
-from campaigns.loader import ContentInvalid, load_library
-from campaigns.models import (
+from campaigns.core.planning import Rules
+from campaigns.formats.content import read_library
+from campaigns.storage import db
+from campaigns.storage.approval import ApprovalError, approve_campaign
+from campaigns.storage.deliveries import change_status
+from campaigns.storage.loader import ContentInvalid, load_library
+from campaigns.storage.models import (
     Account,
     AuditEntry,
     Campaign,
@@ -24,8 +25,7 @@ from campaigns.models import (
     Post,
     Variant,
 )
-from campaigns.plan_store import PlanResult, plan_and_store
-from campaigns.planning import Rules
+from campaigns.storage.plans import PlanResult, plan_and_store
 from tests.conftest import NOW
 
 ZONE = "Europe/London"

@@ -13,11 +13,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import db
-from campaigns.accounts import store_connection
-from campaigns.content import read_library
-from campaigns.loader import load_library
-from campaigns.manual_posts import (
+from campaigns.config.secrets import Credentials, Vault
+from campaigns.core.planning import Rules
+from campaigns.formats.content import read_library
+from campaigns.storage import db
+from campaigns.storage.accounts import store_connection
+from campaigns.storage.loader import load_library
+from campaigns.storage.manual_posts import (
     X_EPOCH,
     ManualPostError,
     campaign_posts,
@@ -25,7 +27,7 @@ from campaigns.manual_posts import (
     record_manual_post,
     snowflake_time,
 )
-from campaigns.models import (
+from campaigns.storage.models import (
     Account,
     AuditEntry,
     Campaign,
@@ -33,9 +35,7 @@ from campaigns.models import (
     DeliveryStatus,
     EngagementSnapshot,
 )
-from campaigns.plan_store import plan_and_store
-from campaigns.planning import Rules
-from campaigns.secrets import Credentials, Vault
+from campaigns.storage.plans import plan_and_store
 from scheduler.collector import Collector, CollectorConfig, parse_schedule
 from scheduler.publishers.base import MetricsResult, PostMetrics, ReadOutcome
 from tests.conftest import NOW

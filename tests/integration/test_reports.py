@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from campaigns import db
-from campaigns.bulk import display_name
 from campaigns.cli import app
-from campaigns.models import ReportCount, ReportDataset
-from campaigns.reports import (
+from campaigns.storage import db
+from campaigns.storage.bulk import display_name
+from campaigns.storage.models import ReportCount, ReportDataset
+from campaigns.storage.reports import (
     ALL,
     MOTIVATING_FACTORS,
     OFFENCES,

@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
 
-from campaigns import db
-from campaigns.models import Base
+from campaigns.storage import db
+from campaigns.storage.models import Base
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from campaigns import db
-from campaigns.accounts import store_connection
 from campaigns.cli import app
-from campaigns.models import Account
-from campaigns.secrets import Credentials, SecretKeyMissing, Vault
+from campaigns.config.secrets import Credentials, SecretKeyMissing, Vault
+from campaigns.storage import db
+from campaigns.storage.accounts import store_connection
+from campaigns.storage.models import Account
 
 runner = CliRunner()
 OLD, NEW, LOST = (Fernet.generate_key().decode() for _ in range(3))
@@ -105,7 +105,7 @@ def test_a_worker_with_a_key_that_opens_no_token_refuses_to_start(
 def test_tokens_the_key_cannot_open_are_named(
     connected: None, sessions: sessionmaker[Session]
 ) -> None:
-    from campaigns.accounts import unopenable_tokens
+    from campaigns.storage.accounts import unopenable_tokens
 
     with sessions() as session:
         assert unopenable_tokens(vault=Vault(OLD), session=session) == (["council-x"], 3)

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from campaigns import db
 from campaigns.cli import app
-from campaigns.models import AuditEntry, User
-from campaigns.users import UserError, active_viewer, add_user, remove_user
+from campaigns.storage import db
+from campaigns.storage.models import AuditEntry, User
+from campaigns.storage.users import UserError, active_viewer, add_user, remove_user
 from tests.conftest import NOW
 
 runner = CliRunner()

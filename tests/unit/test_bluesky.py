@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from campaigns.connect_bluesky import sandbox_name_matches
+from campaigns.cli.connect_bluesky import sandbox_name_matches
 from scheduler.publishers.base import Outcome, RateInfo, ReadOutcome
 from scheduler.publishers.bluesky import (
     RETRY_UNREACHED,

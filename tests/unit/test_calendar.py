@@ -11,8 +11,8 @@ import pytest
 import yaml
 from icalendar import Calendar
 
-from campaigns import calendar
-from campaigns.calendar import EventDef, Occurrence, RuleError
+from campaigns.core import calendar
+from campaigns.core.calendar import EventDef, Occurrence, RuleError
 
 EVENTS_FILE = Path(__file__).resolve().parents[2] / "content" / "events.yaml"
 STAMP = datetime(2025, 1, 6, 9, 30, tzinfo=UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.content import Problem, read_library
+from campaigns.formats.content import Problem, read_library
 
 CAMPAIGN = "campaigns/nhcaw-2026.yaml"
 

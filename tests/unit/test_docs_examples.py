@@ -25,8 +25,9 @@ from typing import Any
 import pytest
 import yaml
 
-from campaigns import calendar, schema
-from campaigns.content import read_library
+from campaigns.core import calendar
+from campaigns.formats import schema
+from campaigns.formats.content import read_library
 from tests.conftest import CONTENT, ROOT
 
 GUIDE = ROOT / "docs" / "content.md"

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from campaigns.settings import Settings
-from campaigns.sourcemap import YamlSyntaxError, load_located
-from campaigns.timezones import LocalTimeKind, classify_local, resolve_local
+from campaigns.config.settings import Settings
+from campaigns.core.timezones import LocalTimeKind, classify_local, resolve_local
+from campaigns.formats.sourcemap import YamlSyntaxError, load_located
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from campaigns.planning import (
+from campaigns.core.planning import (
     AccountSpec,
     CampaignSpec,
     PostSpec,

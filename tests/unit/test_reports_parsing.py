@@ -12,9 +12,9 @@ from types import ModuleType
 
 import pytest
 
-from campaigns import calendar
-from campaigns.content import read_library
-from campaigns.reports import (
+from campaigns.core import calendar
+from campaigns.formats.content import read_library
+from campaigns.storage.reports import (
     ALL,
     HOME_OFFICE,
     LONG,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import emoji
 import pytest
 
-from campaigns import text
-from campaigns.text import NETWORKS, measure
+from campaigns.core import text
+from campaigns.core.text import NETWORKS, measure
 
 LINK = "https://www.report-it.org.uk/your_police_force_has_a_longer_page_than_you_think"
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # four people joined by ZWJ

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from campaigns import text
-from campaigns.text import V1, V2, V3, TwitterTextConfig
+from campaigns.core import text
+from campaigns.core.text import V1, V2, V3, TwitterTextConfig
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "twitter-text"
 

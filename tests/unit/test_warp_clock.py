@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from campaigns.clock import WarpClock
+from campaigns.core.clock import WarpClock
 
 REAL_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

@@ -1,0 +1,80 @@
+"""What every command shares: settings, engine and sessions for one command; the token vault;
+the content check; and how a command fails (a red message, exit 1)."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.config.secrets import Vault, vault_from_settings
+from campaigns.config.settings import Settings, load_settings
+from campaigns.formats.content import EVENTS_FILE, Library, read_library
+from campaigns.storage import db
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def vault(self) -> Vault:
+        """The token vault; fails with a clear message when no key is configured."""
+        key = self.settings.secret_key
+        return vault_from_settings(key.get_secret_value() if key else None,
+                                   demo=self.settings.demo)
+
+
+@contextmanager
+def runtime(migrate: bool = True) -> Iterator[Runtime]:
+    """Settings, engine and sessions for one command; the schema brought up to date first."""
+    settings = load_settings()
+    engine = db.make_engine(settings.database_url)
+    try:
+        if migrate:
+            db.upgrade(engine)
+        yield Runtime(settings, engine, db.session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown user"
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+def safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def checked_library(
+    directory: Path, *, show_warnings: bool = True, events_only: bool = False
+) -> Library:
+    library = read_library(directory, default_timezone=load_settings().timezone)
+    problems = library.problems
+    if events_only:
+        problems = [p for p in problems if p.file.endswith(EVENTS_FILE)]
+    for problem in problems:
+        if problem.severity == "error" or show_warnings:
+            colour = typer.colors.RED if problem.severity == "error" else typer.colors.YELLOW
+            typer.secho(str(problem), fg=colour, err=True)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise fail(f"{len(errors)} error(s); nothing was loaded")
+    return library

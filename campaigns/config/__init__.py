@@ -1,0 +1,1 @@
+"""Settings (one typed object, read once) and the secret key that encrypts stored tokens."""

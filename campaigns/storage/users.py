@@ -1,0 +1,214 @@
+"""Dashboard users: who may sign in, with which role, and local passwords (argon2).
+
+Roles: an officer sees and does everything; a partner sees only its own organisation; the
+board sees everything and changes nothing. The database is the source of truth for a role:
+the dashboard keeps only the signed-in user's id and asks here on every page run.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.storage.models import Organisation, User
+
+OFFICER = "officer"
+PARTNER = "partner"
+BOARD = "board"
+ROLES = (OFFICER, PARTNER, BOARD)
+
+#: NCSC guidance favours length over composition rules.
+MIN_PASSWORD_LENGTH = 12
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_HASHER = PasswordHasher()
+
+NOT_RECOGNISED = "That e-mail address and password do not match an account."
+DISABLED = "This account is disabled; ask a communications officer to enable it."
+
+
+class UserError(ValueError):
+    """A user cannot be added or changed; the message says why."""
+
+
+class SignInRefused(PermissionError):
+    """Sign-in failed; the message is safe to show (it never says which part was wrong)."""
+
+
+class ReadOnly(PermissionError):
+    """The signed-in user's role may not change anything."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking at the dashboard, as the users table says now."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    organisation_key: str | None
+
+    @property
+    def may_change(self) -> bool:
+        return self.role == OFFICER
+
+    @property
+    def sees_everything(self) -> bool:
+        """Officers and the board see every organisation; a partner only its own."""
+        return self.role in (OFFICER, BOARD)
+
+    def require_change(self) -> None:
+        if not self.may_change:
+            raise ReadOnly(f"{self.role} accounts are read-only; ask a communications officer")
+
+
+def viewer_of(user: User) -> Viewer:
+    return Viewer(user.id, user.email, user.name, user.role, user.organisation_key)
+
+
+# ---- passwords --------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of `password` (salted; its parameters are stored with it)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return _HASHER.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    """Whether `password` matches `stored_hash`; argon2 compares in constant time."""
+    try:
+        return _HASHER.verify(stored_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """A hash to check against when there is no user, so that a missing account takes as long
+    to refuse as a wrong password (no timing clue to which e-mail addresses exist)."""
+    return _HASHER.hash("no such user: a decoy password")
+
+
+# ---- users ------------------------------------------------------------------------------------
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().casefold()
+
+
+def add_user(
+    *,
+    session: Session,
+    email: str,
+    name: str,
+    role: str,
+    now: datetime,
+    organisation_key: str | None = None,
+    password: str | None = None,
+) -> User:
+    """Add a user; with no password they can sign in only through the configured OIDC login."""
+    email = normalise_email(email)
+    name = " ".join(name.split())
+    if not _EMAIL.fullmatch(email):
+        raise UserError(f"{email!r} is not an e-mail address")
+    if not name:
+        raise UserError("give the user's name with --name")
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    if role == PARTNER and organisation_key is None:
+        raise UserError("a partner user belongs to an organisation: give --organisation KEY")
+    if organisation_key is not None:
+        _check_organisation(session, organisation_key)
+    if find_user(email, session=session) is not None:
+        raise UserError(f"there is already a user {email}")
+    user = User(email=email, name=name, role=role, organisation_key=organisation_key,
+                password_hash=hash_password(password) if password is not None else None,
+                disabled=False, created_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _check_organisation(session: Session, key: str) -> None:
+    known = session.scalars(select(Organisation.key).order_by(Organisation.key)).all()
+    if key not in known:
+        listed = ", ".join(known) or "none loaded; run chorus content load first"
+        raise UserError(f"no organisation {key!r} (organisations: {listed})")
+
+
+def find_user(email: str, *, session: Session) -> User | None:
+    query = select(User).where(User.email == normalise_email(email))
+    return session.scalars(query).one_or_none()
+
+
+def list_users(*, session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.role, User.email)))
+
+
+def set_disabled(email: str, disabled: bool, *, session: Session) -> User:
+    user = find_user(email, session=session)
+    if user is None:
+        raise UserError(f"no user {normalise_email(email)}")
+    user.disabled = disabled
+    return user
+
+
+def remove_user(email: str, *, session: Session) -> User:
+    """Delete a user: their address, name, role and password hash are gone for good.
+
+    Nothing refers to the row: approvals, browser edits and the audit log name people as
+    text, the record of who did what, and are kept as they are. An open dashboard session of
+    the user ends on its next page run, as for a disabled user.
+    """
+    user = find_user(email, session=session)
+    if user is None:
+        raise UserError(f"no user {normalise_email(email)}")
+    session.delete(user)
+    session.flush()
+    return user
+
+
+# ---- signing in -------------------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str, *, session: Session) -> Viewer:
+    """The viewer for a local sign-in, or SignInRefused.
+
+    An unknown address, an OIDC-only user and a wrong password get the same message after the
+    same work. A disabled account is named as such only to someone who knows its password.
+    """
+    user = find_user(email, session=session)
+    stored = user.password_hash if user is not None else None
+    matches = verify_password(stored or _decoy_hash(), password)
+    if user is None or stored is None or not matches:
+        raise SignInRefused(NOT_RECOGNISED)
+    if user.disabled:
+        raise SignInRefused(DISABLED)
+    if _HASHER.check_needs_rehash(stored):
+        user.password_hash = _HASHER.hash(password)
+    return viewer_of(user)
+
+
+def active_viewer(user_id: int, *, session: Session) -> Viewer | None:
+    """The viewer for a signed-in session's user id; None once the user is disabled or gone."""
+    user = session.get(User, user_id)
+    if user is None or user.disabled:
+        return None
+    return viewer_of(user)
+
+
+def viewer_for_email(email: str, *, session: Session) -> Viewer | None:
+    """The viewer for an address an identity provider vouched for; None if not allowed in."""
+    user = find_user(email, session=session)
+    if user is None or user.disabled:
+        return None
+    return viewer_of(user)
