@@ -10,8 +10,9 @@ import typer
 
 from campaigns.cli.runtime import fail, runtime
 from campaigns.core.clock import utcnow
+from campaigns.formats.bulk import BulkImportInvalid
 from campaigns.storage import db
-from campaigns.storage.bulk import BulkImportInvalid, ImportResult, import_csv
+from campaigns.storage.bulk import ImportResult, import_csv
 
 posts_app = typer.Typer(help="One-off posts: import them in bulk from a CSV file.",
                         no_args_is_help=True)

@@ -13,14 +13,9 @@ import typer
 
 from campaigns.cli.runtime import fail, runtime
 from campaigns.core.clock import utcnow
+from campaigns.formats.reports.values import ReportsInvalid
 from campaigns.storage import db
-from campaigns.storage.reports import (
-    ImportResult,
-    ReportsInvalid,
-    Summary,
-    import_report_file,
-    summarise,
-)
+from campaigns.storage.reports import ImportResult, Summary, import_report_file, summarise
 
 #: Problems printed before the rest are only counted.
 SHOWN_PROBLEMS = 50

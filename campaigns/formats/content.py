@@ -10,7 +10,6 @@ Layout of a content directory:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from campaigns.core import calendar, text
+from campaigns.core import calendar, entities, text
 from campaigns.core.timezones import LocalTimeKind, classify_local
 from campaigns.formats.schema import (
     CampaignFile,
@@ -32,6 +31,7 @@ from campaigns.formats.schema import (
     SendIn,
 )
 from campaigns.formats.sourcemap import Located, PathKey, YamlSyntaxError, load_located
+from campaigns.formats.suggest import suggest
 
 EVENTS_FILE = "events.yaml"
 CHANNELS_FILE = "reporting-channels.yaml"
@@ -252,7 +252,7 @@ def _read_campaign(library: Library, file: Path, default_timezone: str) -> None:
     event = next((e for e in library.events if e.key == campaign.event), None)
     if event is None:
         if library.unknown("events", campaign.event):
-            report(("campaign", "event"), f"unknown event key {campaign.event!r}" + _suggest(
+            report(("campaign", "event"), f"unknown event key {campaign.event!r}" + suggest(
                 campaign.event, library.declared["events"] or ()))
         return
     occurrence = calendar.occurrence(event, campaign.year)
@@ -292,7 +292,7 @@ def _check_consent(library: Library) -> None:
             if library.unknown("campaigns", campaign_key):
                 report(("partners", index, "consent", campaign_key),
                        f"consent names unknown campaign {campaign_key!r}"
-                       + _suggest(campaign_key, library.declared["campaigns"] or ()))
+                       + suggest(campaign_key, library.declared["campaigns"] or ()))
 
 
 # ---- posts -------------------------------------------------------------------------------
@@ -324,7 +324,7 @@ def _check_post(
     if library.unknown("channels", post.reporting_channel):
         report((*path, "reporting_channel"),
                f"unknown reporting channel {post.reporting_channel!r}"
-               + _suggest(post.reporting_channel, library.declared["channels"] or ()))
+               + suggest(post.reporting_channel, library.declared["channels"] or ()))
     _check_send_time(report, path, post, occurrence, zone)
     _check_audience(library, report, path, post)
     for variant_path, network, wording in _variants(path, post):
@@ -338,7 +338,7 @@ def _check_post(
         if library.unknown("partners", partner_key):
             report((*path, "partner_variants", partner_key),
                    f"unknown partner {partner_key!r}"
-                   + _suggest(partner_key, library.declared["partners"] or ()))
+                   + suggest(partner_key, library.declared["partners"] or ()))
     for index, image in enumerate(post.images):
         if not (library.root / image.file).is_file():
             report((*path, "images", index, "file"), f"image file {image.file!r} not found")
@@ -373,7 +373,7 @@ def _check_audience(library: Library, report: _Reporter, path: PathKey, post: Po
     for index, key in enumerate(post.audience):
         if library.unknown("accounts", key):
             report((*path, "audience", index), f"unknown account {key!r}"
-                   + _suggest(key, library.declared["accounts"] or ()))
+                   + suggest(key, library.declared["accounts"] or ()))
 
 
 def _check_length(report: _Reporter, path: PathKey, network: str, composed: str) -> None:
@@ -403,7 +403,7 @@ def _channel_contact(channel: ChannelIn) -> str:
 
 
 def _check_hashtags(report: _Reporter, path: PathKey, composed: str) -> None:
-    tags = text.extract_hashtags(composed)
+    tags = entities.extract_hashtags(composed)
     if len(tags) > MAX_HASHTAGS:
         report(path, f"{len(tags)} hashtags; accessibility guidance advises at most "
                      f"{MAX_HASHTAGS}", "warning")
@@ -469,6 +469,3 @@ def _display(root: Path, file: Path) -> str:
         return str(file)
 
 
-def _suggest(value: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, sorted(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""

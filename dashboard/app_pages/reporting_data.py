@@ -3,7 +3,7 @@ anything is written; the disclosure threshold; the sources already imported."""
 
 import streamlit as st
 
-from campaigns.storage.reports import ReportsInvalid
+from campaigns.formats.reports.values import ReportsInvalid
 from dashboard import auth, components, data, insights
 
 viewer = auth.page_viewer("data")

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from campaigns.cli import app
 from campaigns.core.planning import PlannedDelivery
+from campaigns.formats.bulk import BulkImportInvalid, RowProblem
 from campaigns.storage import db
-from campaigns.storage.bulk import BulkImportInvalid, ImportResult, RowProblem, import_csv
+from campaigns.storage.bulk import ImportResult, import_csv
 from campaigns.storage.models import (
     Account,
     AuditEntry,

@@ -16,18 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from campaigns.cli import app
+from campaigns.formats.bulk import display_name
+from campaigns.formats.reports.values import ALL, MOTIVATING_FACTORS, OFFENCES, ReportsInvalid
 from campaigns.storage import db
-from campaigns.storage.bulk import display_name
 from campaigns.storage.models import ReportCount, ReportDataset
-from campaigns.storage.reports import (
-    ALL,
-    MOTIVATING_FACTORS,
-    OFFENCES,
-    ImportResult,
-    ReportsInvalid,
-    import_report_file,
-    summarise,
-)
+from campaigns.storage.reports import ImportResult, import_report_file, summarise
 from tests.conftest import NOW
 
 ROOT = Path(__file__).parents[2]

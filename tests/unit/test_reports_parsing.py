@@ -14,35 +14,35 @@ import pytest
 
 from campaigns.core import calendar
 from campaigns.formats.content import read_library
-from campaigns.storage.reports import (
-    ALL,
+from campaigns.formats.reports.layouts import (
     HOME_OFFICE,
     LONG,
+    WIDE,
+    Sheet,
+    detect_layout,
+    match_header,
+)
+from campaigns.formats.reports.reading import read_sheets
+from campaigns.formats.reports.rows import CountKey, ParsedFile, parse_sheets
+from campaigns.formats.reports.values import (
+    ALL,
     MOTIVATING_FACTORS,
     OFFENCES,
     STRANDS,
-    WIDE,
     CellError,
-    CountKey,
-    ParsedFile,
     Problem,
     ReportsInvalid,
-    Sheet,
     check_wide_row,
-    detect_layout,
     financial_year_period,
-    match_header,
     normalise,
     parse_count,
     parse_date,
     parse_financial_year,
     parse_published_count,
     parse_quarter,
-    parse_sheets,
     parse_source,
     parse_strand,
     quarter_period,
-    read_sheets,
 )
 
 ROOT = Path(__file__).parents[2]

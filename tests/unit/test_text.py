@@ -5,7 +5,7 @@ from __future__ import annotations
 import emoji
 import pytest
 
-from campaigns.core import text
+from campaigns.core import entities
 from campaigns.core.text import NETWORKS, measure
 
 LINK = "https://www.report-it.org.uk/your_police_force_has_a_longer_page_than_you_think"
@@ -192,7 +192,7 @@ def test_limit_below_one_is_an_error() -> None:
     ],
 )
 def test_extract_hashtags(post: str, hashtags: list[str]) -> None:
-    assert text.extract_hashtags(post) == hashtags
+    assert entities.extract_hashtags(post) == hashtags
 
 
 @pytest.mark.parametrize(
@@ -210,4 +210,4 @@ def test_extract_hashtags(post: str, hashtags: list[str]) -> None:
     ],
 )
 def test_extract_urls(post: str, urls: list[str]) -> None:
-    assert text.extract_urls(post) == urls
+    assert entities.extract_urls(post) == urls

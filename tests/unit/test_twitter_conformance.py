@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from campaigns.core import text
-from campaigns.core.text import V1, V2, V3, TwitterTextConfig
+from campaigns.core import entities, twitter_text
+from campaigns.core.twitter_text import V1, V2, V3, TwitterTextConfig
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "twitter-text"
 
@@ -47,7 +47,7 @@ def cases(section: str) -> list[Any]:
 
 
 def parsed_fields(tweet: str, config: TwitterTextConfig) -> dict[str, Any]:
-    parsed = text.parse_tweet(tweet, config)
+    parsed = twitter_text.parse_tweet(tweet, config)
     return {field: getattr(parsed, attribute) for field, attribute in EXPECTED_FIELDS.items()}
 
 
@@ -74,7 +74,7 @@ def test_v2_differs_from_v3_only_in_emoji_parsing() -> None:
 
 @pytest.mark.parametrize("case", cases("tweets"))
 def test_tweet_validity_legacy_140(case: dict[str, Any]) -> None:
-    assert text.parse_tweet(case["text"], V1).valid is case["expected"]
+    assert twitter_text.parse_tweet(case["text"], V1).valid is case["expected"]
 
 
 @pytest.mark.parametrize("case", cases("WeightedTweetsCounterTest"))
@@ -94,24 +94,24 @@ def test_unicode_directional_markers_v3(case: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("case", cases("hashtags"))
 def test_hashtag_validity(case: dict[str, Any]) -> None:
-    assert text.is_valid_hashtag(case["text"]) is case["expected"]
+    assert entities.is_valid_hashtag(case["text"]) is case["expected"]
 
 
 @pytest.mark.parametrize("case", cases("urls"))
 def test_url_validity(case: dict[str, Any]) -> None:
-    assert text.is_valid_url(case["text"], require_protocol=True) is case["expected"]
+    assert entities.is_valid_url(case["text"], require_protocol=True) is case["expected"]
 
 
 @pytest.mark.parametrize("case", cases("urls_without_protocol"))
 def test_url_without_protocol_validity(case: dict[str, Any]) -> None:
-    assert text.is_valid_url(case["text"], require_protocol=False) is case["expected"]
+    assert entities.is_valid_url(case["text"], require_protocol=False) is case["expected"]
 
 
 @pytest.mark.parametrize("case", cases("usernames"))
 def test_username_validity(case: dict[str, Any]) -> None:
-    assert text.is_valid_username(case["text"]) is case["expected"]
+    assert entities.is_valid_username(case["text"]) is case["expected"]
 
 
 @pytest.mark.parametrize("case", cases("lists"))
 def test_list_validity(case: dict[str, Any]) -> None:
-    assert text.is_valid_list(case["text"]) is case["expected"]
+    assert entities.is_valid_list(case["text"]) is case["expected"]
