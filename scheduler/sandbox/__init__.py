@@ -1,4 +1,5 @@
-"""An emulator of the part of the X API v2 that Chorus uses, for tests and demonstrations.
+"""An emulator of the parts of the X API v2, a Mastodon instance and a Bluesky PDS that Chorus
+uses, for tests and demonstrations (`chorus sandbox`).
 
 Everything it produces is sandbox data. See docs/sandbox.md for the contract.
 """
