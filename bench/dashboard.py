@@ -63,8 +63,8 @@ CONTENT = ROOT / "content"
 CACHE = ROOT / "var" / "bench"
 PAGE_TITLE = "Board overview"
 TARGET_COLD, TARGET_WARM, TARGET_PEAK = 1.5, 0.3, 400.0
-#: The board page's default period, when dashboard.insights does not say: whole weeks, local
-#: to the partnership, the last of them this week; compared with as many weeks before.
+#: The board page's default period, when dashboard.insights.periods does not say: whole weeks,
+#: local to the partnership, the last of them this week; compared with as many weeks before.
 DEFAULT_WEEKS = 13
 ZONE = "Europe/London"
 #: Fresh processes the page's cold run is timed in (the median is reported), and runs after
@@ -596,9 +596,9 @@ def main() -> None:
                          "chorus dashboard does: see dashboard.startup")
 
     try:  # the page's own default period, so that the two headlines can be compared
-        from dashboard import insights
+        from dashboard.insights import periods
 
-        weeks = int(getattr(insights, "DEFAULT_WEEKS", DEFAULT_WEEKS))
+        weeks = int(getattr(periods, "DEFAULT_WEEKS", DEFAULT_WEEKS))
     except ImportError:
         weeks = DEFAULT_WEEKS
 

@@ -29,7 +29,10 @@ from dashboard.boardpack import (
     png_bytes,
     svg_bytes,
 )
-from dashboard.insights import NETWORK_NAMES, REAL_ACCOUNTS, EffectResult, Figure
+from dashboard.insights.effect_estimates import EffectResult
+from dashboard.insights.headline import Figure
+from dashboard.insights.networks import NETWORK_NAMES
+from dashboard.insights.reach import REAL_ACCOUNTS
 from dashboard.queries import SANDBOX_LABEL, SYNTHETIC_LABEL
 
 #: Okabe & Ito (2008), distinguishable with every common colour-vision deficiency.

@@ -30,8 +30,12 @@ from campaigns.storage.approval import ApprovalResult, approve_campaign
 from campaigns.storage.control import PauseResult, pause, resume
 from campaigns.storage.deliveries import resolve_unconfirmed
 from campaigns.storage.users import PARTNER, Viewer
-from dashboard import insights, queries, startup
-from dashboard.insights import BoardOverview, Effects, EffectYears, Period, UploadPreview
+from dashboard import queries, startup
+from dashboard.insights import effect_estimates, overview, reports, uploads
+from dashboard.insights.effect_estimates import Effects, EffectYears
+from dashboard.insights.overview import BoardOverview
+from dashboard.insights.periods import Period
+from dashboard.insights.uploads import UploadPreview
 from dashboard.queries import CampaignInfo, DeliveryFilter
 
 if TYPE_CHECKING:  # imported where used: the board page needs neither
@@ -282,13 +286,13 @@ def today() -> date:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def reporting_areas() -> list[str]:
     with reading() as session:
-        return insights.reporting_areas(session=session)
+        return reports.reporting_areas(session=session)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def board_overview(viewer: Viewer, period: Period, area: str | None) -> BoardOverview:
     with reading() as session:
-        return insights.board_overview(session=session, viewer=viewer, period=period,
+        return overview.board_overview(session=session, viewer=viewer, period=period,
                                        area=area, zone=zone(),
                                        threshold=settings().suppression_threshold)
 
@@ -296,7 +300,7 @@ def board_overview(viewer: Viewer, period: Period, area: str | None) -> BoardOve
 @st.cache_data(ttl=TTL, show_spinner=False)
 def effect_years(viewer: Viewer, area: str) -> EffectYears | None:
     with reading() as session:
-        return insights.effect_years(session=session, viewer=viewer, area=area)
+        return effect_estimates.effect_years(session=session, viewer=viewer, area=area)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -304,7 +308,7 @@ def effects(viewer: Viewer, area: str, year: int) -> Effects:
     """Each window's estimate: stored ones as they are, the others fitted and then stored (a
     cache of derived figures, which even a read-only viewer's visit may fill)."""
     with reading() as session:
-        found = insights.effects(session=session, viewer=viewer, area=area, year=year)
+        found = effect_estimates.effects(session=session, viewer=viewer, area=area, year=year)
     _store_fitted(found)
     return found
 
@@ -316,7 +320,7 @@ def _store_fitted(found: Effects) -> None:
         return
     try:
         with db.transaction(sessions()) as session:
-            insights.store_fitted(found, session=session, now=utcnow())
+            effect_estimates.store_fitted(found, session=session, now=utcnow())
     except SQLAlchemyError as refused:
         logger.warning("effect estimates not stored: %s", refused.__class__.__name__)
 
@@ -325,8 +329,8 @@ def _store_fitted(found: Effects) -> None:
 def upload_preview(content: bytes, name: str, source: str | None) -> UploadPreview:
     """What importing the uploaded file would store, or its problems; writes nothing."""
     with reading() as session:
-        return insights.preview_upload(content, name=name, source=source, session=session,
-                                       zone=zone())
+        return uploads.preview_upload(content, name=name, source=source, session=session,
+                                      zone=zone())
 
 
 def import_reports(
@@ -340,7 +344,7 @@ def import_reports(
     from campaigns.storage.reports import import_report_file
 
     with _changing(viewer) as session, TemporaryDirectory(prefix="chorus-upload-") as folder:
-        path = Path(folder) / insights.upload_file_name(name)
+        path = Path(folder) / uploads.upload_file_name(name)
         path.write_bytes(content)
         result = import_report_file(path, session=session, now=utcnow(), source=source,
                                     citation=citation, imported_by=viewer.name)

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.storage import db
-from dashboard import insights
+from dashboard.insights import effect_estimates
 
 #: Holds `schema_marker(url)` once `url`'s schema is up to date.
 SCHEMA_READY_ENV = "CHORUS_DASHBOARD_SCHEMA_READY"
@@ -36,4 +36,4 @@ def fit_first_effects(sessions: sessionmaker[Session], *, now: datetime) -> int:
     """Fit and store the estimates the board page shows first; how many were fitted (none
     when they are stored already)."""
     with db.transaction(sessions) as session:
-        return insights.fit_first_effects(session=session, now=now)
+        return effect_estimates.fit_first_effects(session=session, now=now)

@@ -4,8 +4,10 @@ identifiable small counts (read-only for everyone)."""
 import streamlit as st
 
 from campaigns.core.clock import utcnow
-from dashboard import auth, boardpack, components, data, insights
+from dashboard import auth, boardpack, components, data
 from dashboard.boardpack import PackChart, PackTable
+from dashboard.insights.networks import network_summary
+from dashboard.insights.periods import DEFAULT_WEEKS, PERIOD_WEEKS, period_ending, weeks_label
 from dashboard.queries import SYNTHETIC_LABEL
 
 viewer = auth.page_viewer("board")
@@ -14,14 +16,13 @@ st.write("The partnership's campaign reach set beside hate-crime reporting, week
          "with the estimated effect of each awareness campaign and what it can and cannot say.")
 
 length, ending, where = st.columns(3)
-weeks = length.selectbox("Period", insights.PERIOD_WEEKS,
-                         index=insights.PERIOD_WEEKS.index(insights.DEFAULT_WEEKS),
-                         format_func=insights.weeks_label)
+weeks = length.selectbox("Period", PERIOD_WEEKS, index=PERIOD_WEEKS.index(DEFAULT_WEEKS),
+                         format_func=weeks_label)
 last_day = ending.date_input("Ending with the week of", value=data.today(),
                              format="DD/MM/YYYY")
 areas = data.reporting_areas()
 area = where.selectbox("Reporting area", areas) if areas else None
-period = insights.period_ending(last_day, weeks)
+period = period_ending(last_day, weeks)
 board = data.board_overview(viewer, period, area)
 
 st.caption(f"Figures for {period.describe()}, each compared with the {weeks} weeks before.")
@@ -89,11 +90,11 @@ networks_text = ("Bar chart of the engagements (likes, reposts, replies and quot
                  "partnership's posts gained on each network in the period, largest first.")
 if board.networks.empty:
     st.header("Engagement on each network")
-    st.write(insights.network_summary(board.networks))
+    st.write(network_summary(board.networks))
 else:
     components.chart_with_table(
         networks_chart, title="Engagement on each network", description=networks_text,
-        summary=insights.network_summary(board.networks), frame=board.networks)
+        summary=network_summary(board.networks), frame=board.networks)
 
 st.header("Reach of each campaign")
 if board.campaigns.empty:

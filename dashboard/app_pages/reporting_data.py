@@ -4,7 +4,8 @@ anything is written; the disclosure threshold; the sources already imported."""
 import streamlit as st
 
 from campaigns.formats.reports.values import ReportsInvalid
-from dashboard import auth, components, data, insights
+from dashboard import auth, components, data
+from dashboard.insights.uploads import SUFFIXES
 
 viewer = auth.page_viewer("data")
 st.title("Data")
@@ -22,7 +23,7 @@ if viewer.may_change:
              "Chorus checks the whole file first and shows what it found: nothing is written "
              "until you import it, and then all of it or nothing.")
     upload = st.file_uploader("Reporting file (CSV, XLSX or ODS)",
-                              type=[s.lstrip(".") for s in insights.SUFFIXES])
+                              type=[s.lstrip(".") for s in SUFFIXES])
     source = st.text_input("Source, for a Home Office or per-strand table (optional)",
                            placeholder="police-recorded", autocomplete="off")
     citation = st.text_input("Citation: where the figures were published (optional; the "

@@ -36,7 +36,14 @@ from campaigns.storage.models import (
 from campaigns.storage.plans import plan_and_store
 from campaigns.storage.reports import import_report_file
 from campaigns.storage.users import Viewer
-from dashboard import insights, startup
+from dashboard import startup
+from dashboard.insights import effect_estimates, reach
+from dashboard.insights.headline import change
+from dashboard.insights.networks import network_reach
+from dashboard.insights.overview import board_overview
+from dashboard.insights.partners import campaign_reach, contribution
+from dashboard.insights.periods import Period
+from dashboard.insights.reports import OFFENCES_SERIES, STRAND_NAMES
 from dashboard.queries import SANDBOX_LABEL, SYNTHETIC_LABEL
 from tests.conftest import CONTENT, NOW, ROOT
 from tests.dashboard.conftest import BOARD, OFFICER, Person, Seeded, frames, rendered_text
@@ -47,7 +54,7 @@ ZONE = "Europe/London"
 EVERYONE_WHO_SEES_IT = (OFFICER, BOARD)
 FIGURES = ["Posts", "Reach (impressions)", "Engagement", "Reports (offences)"]
 #: Four weeks, Monday 13 October to Sunday 9 November 2025: NHCAW 2025 falls in the first.
-PERIOD = insights.Period(date(2025, 10, 13), 4)
+PERIOD = Period(date(2025, 10, 13), 4)
 HARMLESS_BUTTONS = {"Sign out"}
 BOARD_VIEW = Viewer(0, "board@chorus.example", "Board", "board", None)
 
@@ -101,7 +108,7 @@ def choose(at: AppTest, label: str, value: object) -> AppTest:
     return found[0].set_value(value).run()
 
 
-def show_period(at: AppTest, period: insights.Period = PERIOD) -> AppTest:
+def show_period(at: AppTest, period: Period = PERIOD) -> AppTest:
     choose(at, "Period", period.weeks)
     at.date_input[0].set_value(period.last_day).run()
     assert not at.exception, at.exception
@@ -122,8 +129,8 @@ def test_weekly_reach_adds_up_to_the_growth_seeded_in_the_snapshots(
 ) -> None:
     seed_known_reach(seeded_sessions)
     with seeded_sessions() as session:
-        rows = insights.reach_rows(session=session, viewer=BOARD_VIEW, period=PERIOD, zone=ZONE)
-    weekly = insights.weekly_reach(rows, PERIOD).set_index("week")
+        rows = reach.reach_rows(session=session, viewer=BOARD_VIEW, period=PERIOD, zone=ZONE)
+    weekly = reach.weekly_reach(rows, PERIOD).set_index("week")
     assert weekly["impressions"].tolist() == [150, 150, 0, 300]
     assert weekly["impressions"].sum() == 700 - 100
     assert weekly["engagements"].tolist() == [3, 5, 0, 5]  # likes and reposts gained
@@ -137,9 +144,9 @@ def test_reach_by_partner_and_campaign_keeps_sandbox_apart(
 ) -> None:
     seed_known_reach(seeded_sessions)
     with seeded_sessions() as session:
-        rows = insights.reach_rows(session=session, viewer=BOARD_VIEW, period=PERIOD, zone=ZONE)
-    partners = insights.contribution(insights.by_organisation(rows))
-    campaigns = insights.campaign_reach(insights.by_campaign(rows))
+        rows = reach.reach_rows(session=session, viewer=BOARD_VIEW, period=PERIOD, zone=ZONE)
+    partners = contribution(reach.by_organisation(rows))
+    campaigns = campaign_reach(reach.by_campaign(rows))
     assert partners[["partner", "impressions", "share of real impressions", "sandbox"]].to_dict(
         "records") == [
         {"partner": "York Hate Crime Partnership", "impressions": 600,
@@ -170,7 +177,7 @@ def test_sql_reach_agrees_with_the_pandas_reference_on_random_readings(
                     likes=counters[1], reposts=counters[2], replies=counters[3],
                     quotes=counters[4]))
     with seeded_sessions() as session:
-        rows = insights.reach_rows(session=session, viewer=BOARD_VIEW, period=PERIOD,
+        rows = reach.reach_rows(session=session, viewer=BOARD_VIEW, period=PERIOD,
                                    zone=ZONE)
         snapshots = pd.read_sql(select(EngagementSnapshot.__table__), session.connection())
         deliveries = pd.read_sql(
@@ -233,7 +240,7 @@ def test_headline_figures_compare_the_period_with_the_one_before(
                 ReportCount.period_start.between(PERIOD.previous().first_week,
                                                  PERIOD.first_week - timedelta(days=1))))
     assert figures["Reports (offences)"].value == f"{offences:,}"
-    assert figures["Reports (offences)"].proto.delta == insights.change(offences, before)
+    assert figures["Reports (offences)"].proto.delta == change(offences, before)
     assert any("50 impressions" in w.value and SANDBOX_LABEL in w.value for w in at.warning)
 
 
@@ -262,9 +269,9 @@ def test_report_counts_under_the_threshold_are_shown_nowhere(
     signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
 ) -> None:
     import_synthetic(seeded_sessions)
-    at = show_period(signed_in(BOARD), insights.Period(date(2025, 9, 1), 13))
+    at = show_period(signed_in(BOARD), Period(date(2025, 9, 1), 13))
     weekly = weekly_table(at)
-    report_columns = [insights.OFFENCES_SERIES, *insights.STRAND_NAMES.values(),
+    report_columns = [OFFENCES_SERIES, *STRAND_NAMES.values(),
                       "motivating factors"]
     cells = weekly[report_columns].to_numpy().ravel().tolist()
     assert "<5" in cells
@@ -298,8 +305,8 @@ def test_the_effect_of_nhcaw_2025_is_shown_with_its_interval_and_caveats(
                 & (table["year"] == 2025)].iloc[0]
     start, end = date(2025, 10, 11), date(2025, 10, 18)  # NHCAW 2025, as events.yaml gives it
     around = _offences_in_the_file()
-    around = around[around["week"].between(str(start - insights.SPAN_BEFORE),
-                                           str(end + insights.SPAN_AFTER))]
+    around = around[around["week"].between(str(start - effect_estimates.SPAN_BEFORE),
+                                           str(end + effect_estimates.SPAN_AFTER))]
     expected = estimate_effect(around, start, end, synthetic=True)
     assert row["rate ratio"] == f"{expected.rate_ratio:.2f}"
     assert row["95% interval (rate ratio)"] == f"{expected.ci_low:.2f} to {expected.ci_high:.2f}"
@@ -410,10 +417,11 @@ def test_the_board_aggregates_agree_on_every_backend(sessions: sessionmaker[Sess
     seed_known_reach(sessions)
     import_synthetic(sessions)
     with sessions() as session:
-        board = insights.board_overview(session=session, viewer=BOARD_VIEW, period=PERIOD,
+        board = board_overview(session=session, viewer=BOARD_VIEW, period=PERIOD,
                                         area="York", zone=ZONE, threshold=5)
-        years = insights.effect_years(session=session, viewer=BOARD_VIEW, area="York")
-        effects = insights.effects(session=session, viewer=BOARD_VIEW, area="York", year=2025)
+        years = effect_estimates.effect_years(session=session, viewer=BOARD_VIEW, area="York")
+        effects = effect_estimates.effects(session=session, viewer=BOARD_VIEW, area="York",
+                                           year=2025)
     weekly = board.weekly.set_index("week")
     assert weekly.loc["Total", ["impressions", "sandbox impressions"]].tolist() == [600, 50]
     assert board.partners["impressions"].tolist() == [600, 50]
@@ -440,10 +448,11 @@ def test_estimates_are_stored_and_fitted_again_only_when_their_figures_change(
 
     monkeypatch.setattr("campaigns.analysis.effect.estimate_effect", counted)
 
-    def effects_of_2025() -> insights.Effects:
+    def effects_of_2025() -> effect_estimates.Effects:
         with db.transaction(sessions) as session:
-            found = insights.effects(session=session, viewer=BOARD_VIEW, area="York", year=2025)
-            insights.store_fitted(found, session=session, now=NOW)
+            found = effect_estimates.effects(session=session, viewer=BOARD_VIEW, area="York",
+                                             year=2025)
+            effect_estimates.store_fitted(found, session=session, now=NOW)
         return found
 
     first = effects_of_2025()
@@ -550,7 +559,7 @@ def test_engagement_is_shown_for_each_network(
     seed_known_reach(seeded_sessions)
     seed_other_networks(seeded_sessions)
     with seeded_sessions() as session:
-        rows = insights.reach_rows(session=session, viewer=BOARD_VIEW, period=PERIOD, zone=ZONE)
+        rows = reach.reach_rows(session=session, viewer=BOARD_VIEW, period=PERIOD, zone=ZONE)
     expected = [
         {"network": "X", "posts": 0, "impressions": 600, "engagements": 13, "sandbox": ""},
         {"network": "Mastodon", "posts": 1, "impressions": 0, "engagements": 10, "sandbox": ""},
@@ -558,7 +567,7 @@ def test_engagement_is_shown_for_each_network(
         {"network": "X (sandbox)", "posts": 1, "impressions": 50, "engagements": 0,
          "sandbox": SANDBOX_LABEL},
     ]
-    assert insights.network_reach(insights.by_network(rows, PERIOD)).to_dict(
+    assert network_reach(reach.by_network(rows, PERIOD)).to_dict(
         "records") == expected
     at = show_period(signed_in(BOARD))
     shown = next(f for f in frames(at) if f.columns[0] == "network")

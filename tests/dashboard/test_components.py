@@ -9,15 +9,18 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from dashboard import components, insights
+from dashboard import components
+from dashboard.insights.awareness import WINDOW_COLUMNS
+from dashboard.insights.periods import Period
+from dashboard.insights.reach import REACH_MEASURES, reach_lines
 
-PERIOD = insights.Period(date(2025, 10, 13), 4)
-NO_WINDOWS = pd.DataFrame(columns=list(insights.WINDOW_COLUMNS))
+PERIOD = Period(date(2025, 10, 13), 4)
+NO_WINDOWS = pd.DataFrame(columns=list(WINDOW_COLUMNS))
 
 
 def weekly(impressions: list[int]) -> pd.DataFrame:
     frame = pd.DataFrame({"week": [pd.Timestamp(m) for m in PERIOD.mondays]})
-    for measure in insights.REACH_MEASURES:
+    for measure in REACH_MEASURES:
         frame[measure] = impressions if measure == "impressions" else 0
         frame[f"sandbox {measure}"] = 0
     return frame
@@ -38,7 +41,7 @@ def count_encoding(spec: dict[str, Any], channel: str) -> dict[str, Any]:
 def test_the_reach_axis_counts_from_zero_even_with_nothing_to_count(
     impressions: list[int], domain: list[int] | None, ticks: int
 ) -> None:
-    chart = components.reach_chart(insights.reach_lines(weekly(impressions)), NO_WINDOWS,
+    chart = components.reach_chart(reach_lines(weekly(impressions)), NO_WINDOWS,
                                    first=PERIOD.first_week, last=PERIOD.last_day)
     y = count_encoding(chart.to_dict(), "y")
     assert y["scale"].get("domain") == domain

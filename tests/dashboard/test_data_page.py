@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from campaigns.storage.models import ReportCount, ReportDataset
 from dashboard.auth import PAGES
-from dashboard.insights import upload_file_name
+from dashboard.insights.uploads import upload_file_name
 from dashboard.queries import SYNTHETIC_LABEL
 from tests.conftest import ROOT
 from tests.dashboard.conftest import BOARD, OFFICER, Person, button, frames

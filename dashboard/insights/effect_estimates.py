@@ -1,0 +1,319 @@
+"""The estimated effect of each awareness window on weekly offences reported, with its caveats
+in plain English; estimates are fitted once and stored under the fingerprint of their figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from campaigns.formats.reports.values import ALL, OFFENCES
+from campaigns.storage.users import BOARD, Viewer
+from dashboard.insights.awareness import _planned, event_windows
+from dashboard.insights.periods import _day
+from dashboard.insights.reports import reporting_areas, weekly_reports
+from dashboard.queries import SYNTHETIC_LABEL
+
+#: A window shorter than this share of a week cannot be seen in weekly figures.
+MIN_EXPOSURE_WEEKS = 1.0
+#: Each window is fitted on the weeks from three years before it to one year after: enough
+#: for the seasonal pattern (two years before are needed for it to be well known), and short
+#: enough that a straight-line trend is a fair description of the reporting rate.
+SPAN_BEFORE = timedelta(weeks=156)
+SPAN_AFTER = timedelta(weeks=52)
+#: Windows this close to each other cannot be told apart by the model.
+NEARBY = timedelta(weeks=4)
+EFFECT_COLUMNS = ("event", "year", "dates", "Chorus campaign", "rate ratio", "change",
+                  "95% interval (rate ratio)", "95% interval (change)", "p-value",
+                  "weeks of figures", "what it shows", "figures")
+
+
+@dataclass(frozen=True)
+class EffectResult:
+    """One awareness window's estimated effect on weekly reports, or why there is none."""
+
+    name: str
+    year: int
+    start: date
+    end: date
+    campaign: str
+    estimate: Any = None  # campaigns.analysis.effect.EffectEstimate
+    reason: str = ""
+    notes: tuple[str, ...] = ()
+    #: What the estimate was fitted on (campaigns.analysis.effect.fingerprint), and whether it
+    #: was fitted just now rather than found already stored under it.
+    fingerprint: str = ""
+    fitted: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.year}"
+
+    @property
+    def dates(self) -> str:
+        return _dates(self.start, self.end)
+
+    @property
+    def caveats(self) -> list[str]:
+        return [*(self.estimate.caveats if self.estimate is not None else []), *self.notes]
+
+    def explanation(self) -> str:
+        """The estimate in plain English (campaigns.analysis.effect.describe), without its
+        caveats, which `caveats` lists."""
+        from campaigns.analysis.effect import describe
+
+        whose = (f"The partnership's campaign {self.campaign} ran in this window."
+                 if self.campaign else
+                 f"No campaign for {self.label} is recorded in Chorus: this asks only "
+                 "whether reports moved during the event's dates.")
+        if self.estimate is None:
+            return f"{whose} No estimate: {self.reason}"
+        return f"{whose} {describe(replace(self.estimate, caveats=[]))}"
+
+
+@dataclass(frozen=True)
+class EffectYears:
+    """The years whose awareness windows can be looked at, newest first, and the one to show
+    first: the latest with a window that has figures around it."""
+
+    years: list[int]
+    default: int
+
+
+def effect_years(*, session: Session, viewer: Viewer, area: str) -> EffectYears | None:
+    """The years of weekly figures for `area` and of the partnership's campaigns; None when
+    `area` has no weekly offence counts."""
+    from campaigns.analysis.periods import MIN_BASELINE_WEEKS
+
+    series = weekly_offences(weekly_reports(session=session, area=area, offences_only=True))
+    if series.empty:
+        return None
+    first, last = series["week"].min(), series["week"].max() + pd.Timedelta(days=6)
+    campaigns = {year for _, year in _planned(session, viewer)}
+    years = sorted(set(range(first.year, last.year + 1)) | campaigns, reverse=True)
+    windows = event_windows(session=session, viewer=viewer, years=years)
+    earliest = (first + pd.Timedelta(weeks=MIN_BASELINE_WEEKS)).date()
+    measurable = windows[(windows["start"] >= earliest) & (windows["end"] <= last.date())]
+    default = int(measurable["year"].max()) if not measurable.empty else years[0]
+    return EffectYears(years, default)
+
+
+@dataclass(frozen=True)
+class Effects:
+    area: str
+    year: int
+    synthetic: bool
+    results: tuple[EffectResult, ...]
+    note: str
+    table: pd.DataFrame = field(compare=False)
+
+    @property
+    def estimated(self) -> list[EffectResult]:
+        return [r for r in self.results if r.estimate is not None]
+
+    def result(self, label: str) -> EffectResult:
+        return next(r for r in self.results if r.label == label)
+
+    @property
+    def default(self) -> int:
+        """The position in `estimated` to explain first: the latest Chorus campaign's."""
+        estimated = self.estimated
+        with_campaign = [n for n, r in enumerate(estimated) if r.campaign]
+        return with_campaign[-1] if with_campaign else max(len(estimated) - 1, 0)
+
+
+def weekly_offences(reports: pd.DataFrame) -> pd.DataFrame:
+    """The series `estimate_effect` takes: week, count (offences, all sources), sources."""
+    offences = reports[(reports["strand"] == ALL) & (reports["measure"] == OFFENCES)]
+    return offences[["week", "count", "sources"]].sort_values("week", ignore_index=True)
+
+
+def local_series(series: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    """The weeks a window is fitted on: SPAN_BEFORE before its start to SPAN_AFTER after."""
+    first, last = pd.Timestamp(start - SPAN_BEFORE), pd.Timestamp(end + SPAN_AFTER)
+    return series[series["week"].between(first, last)].reset_index(drop=True)
+
+
+def _none_stored(_fingerprint: str) -> Any:
+    return None
+
+
+def estimate_effects(
+    series: pd.DataFrame, windows: pd.DataFrame, *, synthetic: bool,
+    neighbours: pd.DataFrame | None = None,
+    stored: Callable[[str], Any] = _none_stored,
+) -> list[EffectResult]:
+    """An estimate for each window with enough figures around it; the reason for the others.
+
+    `neighbours` are the windows (these and others) whose nearness is worth a caveat.
+    `stored` gives the estimate already fitted on the same figures (by their fingerprint), or
+    None; only the windows it has none for are fitted.
+    """
+    from campaigns.analysis.effect import estimate_effect, fingerprint
+    from campaigns.analysis.periods import campaign_exposure
+
+    nearby = windows if neighbours is None else neighbours
+    results = []
+    for window in windows.to_dict("records"):
+        start, end = window["start"], window["end"]
+        base = EffectResult(window["name"], int(window["year"]), start, end,
+                            window["campaign"])
+        local = local_series(series, start, end)
+        weeks = pd.DatetimeIndex(local["week"])
+        exposure = float(campaign_exposure(weeks, start, end).sum()) if len(weeks) else 0.0
+        days = (end - start).days + 1
+        if exposure == 0 and not window["campaign"]:
+            continue  # an event year outside the figures, with no campaign to account for
+        if exposure == 0:
+            when = ("before the first weekly figures" if len(series) and
+                    pd.Timestamp(end) < series["week"].min() else "yet")
+            results.append(replace(base, reason=f"there are no weekly figures for these dates "
+                                                f"{when}."))
+            continue
+        if days < 7 * MIN_EXPOSURE_WEEKS:
+            results.append(replace(base, reason=f"the event lasts {days} day(s); weekly "
+                                                "figures cannot show the effect of so short a "
+                                                "window."))
+            continue
+        key = fingerprint(local, start, end, synthetic=synthetic)
+        estimate = stored(key)
+        fitted = estimate is None
+        if estimate is None:
+            try:
+                estimate = estimate_effect(local, start, end, synthetic=synthetic)
+            except ValueError as exc:
+                results.append(replace(base, reason=_sentence(str(exc))))
+                continue
+        notes = [*_coverage_note(exposure, days), *_nearby_note(window, nearby),
+                 *_sources_note(local)]
+        results.append(replace(base, estimate=estimate, notes=tuple(notes), fingerprint=key,
+                               fitted=fitted))
+    return results
+
+
+def _dates(start: date, end: date) -> str:
+    return _day(start) if start == end else f"{_day(start)} to {_day(end)}"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _coverage_note(exposure: float, days: int) -> list[str]:
+    covered = round(exposure * 7)
+    if covered >= days:
+        return []
+    return [f"Figures cover only {covered} of the window's {days} days."]
+
+
+def _nearby_note(window: dict[str, Any], windows: pd.DataFrame) -> list[str]:
+    start, end = window["start"], window["end"]
+    near = windows[(windows["start"] <= end + NEARBY) & (windows["end"] >= start - NEARBY)
+                   & ~((windows["event"] == window["event"]) & (windows["year"] == window["year"]))]
+    if near.empty:
+        return []
+    listed = ", ".join(f"{n} {y} ({_dates(s, e)})" for n, y, s, e in
+                       zip(near["name"], near["year"], near["start"], near["end"], strict=True))
+    return [f"Other awareness events fall within four weeks of this window: {listed}. Any "
+            "effect of theirs that lasts beyond their dates counts here as ordinary weeks or "
+            "as this window's effect; the model cannot tell them apart."]
+
+
+def _sources_note(series: pd.DataFrame) -> list[str]:
+    if series.empty or series["sources"].nunique() <= 1:
+        return []
+    return [f"Not every week has figures from every source (from {series['sources'].min()} "
+            f"to {series['sources'].max()} sources a week), which moves the totals whatever "
+            "the campaigns did."]
+
+
+def effect_table(results: Sequence[EffectResult], synthetic: bool) -> pd.DataFrame:
+    rows = []
+    for r in results:
+        e = r.estimate
+        row = {"event": r.name, "year": r.year, "dates": r.dates,
+               "Chorus campaign": r.campaign or "none recorded",
+               "figures": SYNTHETIC_LABEL if synthetic else ""}
+        if e is None:
+            rows.append({**row, "what it shows": f"Not estimated: {r.reason}"})
+            continue
+        low, high = e.percent_ci
+        rows.append({
+            **row, "rate ratio": f"{e.rate_ratio:.2f}", "change": f"{e.percent_change:+.0f}%",
+            "95% interval (rate ratio)": f"{e.ci_low:.2f} to {e.ci_high:.2f}",
+            "95% interval (change)": f"{low:+.0f}% to {high:+.0f}%",
+            "p-value": "<0.001" if e.p_value < 0.001 else f"{e.p_value:.3f}",
+            "weeks of figures": str(e.n_weeks), "what it shows": _verdict(e),
+        })
+    frame = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+    return frame.astype({c: object for c in EFFECT_COLUMNS if c != "year"}).fillna("")
+
+
+def _verdict(estimate: Any) -> str:
+    if not estimate.excludes_no_change:
+        return "cannot be told apart from chance"
+    direction = "more" if estimate.rate_ratio > 1 else "fewer"
+    return f"{direction} reports than expected; unlikely to be chance alone"
+
+
+def effects_note(results: Sequence[EffectResult]) -> str:
+    count = sum(r.estimate is not None for r in results)
+    return (
+        "Each estimate compares the weekly offences reported during an awareness event's dates "
+        "(from the awareness calendar) with what the trend and the seasonal pattern of the "
+        "weeks around it predict, from three years before the event to one year after. Reports "
+        "may also move in the weeks after an event; those weeks count here as ordinary ones, "
+        "which pulls an estimate towards no change. "
+        f"{count} estimates are shown for this year: even if no campaign had any effect, about "
+        "one in twenty would look 'unlikely to be chance alone' by chance, so read any single "
+        "one with care. A hate crime reported both to a third-party centre and to the police "
+        "may be counted in both sources."
+    )
+
+
+def effects(*, session: Session, viewer: Viewer, area: str, year: int) -> Effects:
+    """The estimated effect of each awareness window of `year` on weekly offences reported in
+    `area`, with all sources added together. Estimates stored earlier for the same figures
+    (campaigns.storage.effects) are used as they are; `store_fitted` keeps the others."""
+    from campaigns.storage.effects import stored_estimate
+
+    reports = weekly_reports(session=session, area=area, offences_only=True)
+    series = weekly_offences(reports)
+    synthetic = bool(reports["synthetic"].any())
+    around = event_windows(session=session, viewer=viewer, years=[year - 1, year, year + 1])
+    windows = around[around["year"] == year].reset_index(drop=True)
+    results = estimate_effects(series, windows, synthetic=synthetic, neighbours=around,
+                               stored=partial(stored_estimate, session=session))
+    return Effects(area, year, synthetic, tuple(results), effects_note(results),
+                   effect_table(results, synthetic))
+
+
+def store_fitted(found: Effects, *, session: Session, now: datetime) -> int:
+    """Keep the estimates `effects` had to fit, so that no view fits them again; how many."""
+    from campaigns.storage.effects import store_estimates
+
+    fitted = {r.fingerprint: r.estimate for r in found.results if r.fitted}
+    store_estimates(fitted, session=session, now=now)
+    return len(fitted)
+
+
+#: What the board sees, for estimates fitted before anyone signs in (`chorus dashboard`).
+EVERYTHING = Viewer(id=0, email="", name="chorus dashboard", role=BOARD, organisation_key=None)
+
+
+def fit_first_effects(*, session: Session, now: datetime) -> int:
+    """Fit and store, for each reporting area, the estimates the board page shows first (its
+    default year), unless they are stored already; how many were fitted. `chorus dashboard`
+    runs this before it starts, so that the first visitor does not wait for the fitting."""
+    fitted = 0
+    for area in reporting_areas(session=session):
+        years = effect_years(session=session, viewer=EVERYTHING, area=area)
+        if years is not None:
+            found = effects(session=session, viewer=EVERYTHING, area=area, year=years.default)
+            fitted += store_fitted(found, session=session, now=now)
+    return fitted
