@@ -5,8 +5,8 @@ period the board page picks): 16 organisations with 40 accounts on X, Mastodon a
 about 14 awareness campaigns a year on the real calendar (content/events.yaml); 20,000 posted
 deliveries plus a small realistic tail (failed, missed and unconfirmed posts, one approved and
 one draft campaign still to come); 1,000,000 engagement snapshots, cumulative readings taken on
-the collector's decaying schedule (`scheduler.collector.next_read_at`); and ten years of weekly
-report counts for one area by strand and source, in one synthetic `ReportDataset`.
+the collector's decaying schedule (`scheduler.collect_schedule.next_read_at`); and ten years of
+weekly report counts for one area by strand and source, in one synthetic `ReportDataset`.
 
 The collector's default schedule reads a post 94 times in its first 30 days; at that density
 20,000 posts would make 1.9 million readings. The seed uses the same shape at about half the
@@ -53,7 +53,7 @@ from campaigns.storage.models import (
     Variant,
 )
 from campaigns.storage.users import BOARD, add_user
-from scheduler.collector import next_read_at, parse_schedule
+from scheduler.collect_schedule import next_read_at, parse_schedule
 
 #: Bump when the data below changes shape, so a cached file made by older code is not used.
 SEED_VERSION = 1

@@ -48,9 +48,8 @@ from campaigns.storage.models import (  # noqa: E402
     Post,
     ReportingChannel,
 )
-from scheduler.collector import (  # noqa: E402
+from scheduler.collect_schedule import (  # noqa: E402
     BATCH_SIZE,
-    Collector,
     CollectorConfig,
     DuePost,
     Schedule,
@@ -58,6 +57,7 @@ from scheduler.collector import (  # noqa: E402
     parse_schedule,
     plan_batches,
 )
+from scheduler.collector import Collector  # noqa: E402
 from scheduler.publishers.x import XPublisher  # noqa: E402
 from scheduler.sandbox import seed  # noqa: E402
 from scheduler.sandbox.client import SandboxClient  # noqa: E402

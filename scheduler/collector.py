@@ -1,10 +1,10 @@
-"""The engagement collector: reads posted deliveries' metrics on a decaying schedule.
+"""The engagement collector's sweep: reads posted deliveries' metrics on a decaying schedule.
 
-The pure core comes first. `parse_schedule`, `next_read_at` and `plan_batches` decide when a
-post is read and how due posts are packed into the fewest calls; they take `now` and touch
-neither the database nor the network. `Collector` is the edge: a sweep claims the due posts,
-reads them batch by batch and records each reading as a new `EngagementSnapshot` (history is
-never overwritten), in short transactions that are never open across a network call.
+When a post is due and how due posts are packed into calls is decided in
+`scheduler.collect_schedule`, which touches neither the database nor the network. `Collector`
+is the edge: a sweep claims the due posts, reads them batch by batch and records each reading
+as a new `EngagementSnapshot` (history is never overwritten), in short transactions that are
+never open across a network call.
 
 A sweep stops early, and says why, when the day's read budget is spent, on a 429 (reading that
 network resumes after the reset), or when the network does not answer. Posts it did not get to
@@ -14,12 +14,10 @@ stay due and are read by a later sweep.
 from __future__ import annotations
 
 import logging
-import re
-from collections import Counter, deque
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from itertools import groupby
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
@@ -45,6 +43,17 @@ from campaigns.storage.models import (
     DeliveryStatus,
     EngagementSnapshot,
 )
+from scheduler.collect_schedule import (
+    Batch,
+    CollectorConfig,
+    DuePost,
+    ScheduleError,
+    SweepReport,
+    next_read_at,
+    parse_schedule,
+    plan_batches,
+    tomorrow,
+)
 from scheduler.publishers.base import (
     MetricsReader,
     MetricsResult,
@@ -55,223 +64,11 @@ from scheduler.publishers.base import (
 
 log = logging.getLogger("chorus.collector")
 
-#: X's most ids per GET /2/tweets: a sweep of n due posts makes ceil(n / 100) calls.
-BATCH_SIZE = 100
-#: X gives non-public metrics only for posts younger than this.
-NON_PUBLIC_AGE = timedelta(days=30)
 #: What the calls are counted against in `ApiUsage`.
 PURPOSE = "engagement"
 ACTOR = "engagement collector"
 #: The deliveries table, for statements run once per row (executemany).
 DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
-
-
-# ---- the schedule (pure) --------------------------------------------------------------------
-
-
-class ScheduleError(ValueError):
-    """The engagement schedule cannot be understood; the message says why and how to fix it."""
-
-
-@dataclass(frozen=True)
-class Tier:
-    """Read every `every` until `until` after posting."""
-
-    every: timedelta
-    until: timedelta
-
-
-Schedule = tuple[Tier, ...]
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_PART = re.compile(r"(\d+)([smhdw])")
-EXAMPLE = "15m/6h,1h/48h,1d/30d"
-
-
-def parse_duration(text: str) -> timedelta:
-    """'15m', '6h', '1d', '2w' or a sum such as '1h30m'."""
-    compact = text.strip().lower()
-    parts = _PART.findall(compact)
-    if not compact or "".join(n + u for n, u in parts) != compact:
-        raise ScheduleError(f"{text.strip()!r} is not a duration such as 15m, 6h, 1d or 1h30m")
-    seconds = sum(int(n) * _UNITS[u] for n, u in parts)
-    if seconds == 0:
-        raise ScheduleError(f"{text.strip()!r} must be longer than zero")
-    return timedelta(seconds=seconds)
-
-
-def parse_schedule(text: str) -> Schedule:
-    """Parse EVERY/UNTIL pairs, e.g. '15m/6h,1h/48h,1d/30d': every 15 minutes until 6 hours
-    after posting, hourly until 48 hours, daily until 30 days, then no more readings."""
-    try:
-        return _tiers(text)
-    except ScheduleError as exc:
-        raise ScheduleError(f"engagement schedule {text!r}: {exc}") from None
-
-
-def _tiers(text: str) -> Schedule:
-    if not text.strip():
-        raise ScheduleError(f"it is empty; give EVERY/UNTIL pairs such as {EXAMPLE}")
-    tiers: list[Tier] = []
-    for item in (i.strip() for i in text.split(",")):
-        every_text, slash, until_text = item.partition("/")
-        if not slash or "/" in until_text:
-            raise ScheduleError(f"{item!r} is not EVERY/UNTIL (such as 15m/6h)")
-        every, until = parse_duration(every_text), parse_duration(until_text)
-        if every > until:
-            raise ScheduleError(f"in {item!r} the interval is longer than the time it covers")
-        if tiers and until <= tiers[-1].until:
-            raise ScheduleError(f"in {item!r} UNTIL must be later than the one before it")
-        tiers.append(Tier(every, until))
-    return tuple(tiers)
-
-
-def next_read_at(
-    posted_at: datetime, last_read_at: datetime | None, schedule: Schedule
-) -> datetime | None:
-    """When to read a post next, or None when it is no longer tracked.
-
-    The first reading is one first interval after posting. After that, readings fall on the
-    grid of the current tier's interval counted from posting (a late reading does not push
-    the later ones back), and stop after the last tier's UNTIL.
-    """
-    if last_read_at is None:
-        return posted_at + schedule[0].every
-    age = max(last_read_at - posted_at, timedelta(0))
-    for tier in schedule:
-        if age < tier.until:
-            due = posted_at + (age // tier.every + 1) * tier.every
-            return due if due - posted_at <= schedule[-1].until else None
-    return None
-
-
-# ---- batching (pure) ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DuePost:
-    delivery_id: int
-    remote_id: str
-    account_id: int
-    posted_at: datetime
-    network: str = "x"
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One read call: these posts, as `account_id` (None: no account can read them)."""
-
-    network: str
-    account_id: int | None
-    posts: tuple[DuePost, ...]
-    #: Ask for non-public metrics: the reading account owns young posts in the batch.
-    non_public: bool
-
-    @property
-    def ids(self) -> list[str]:
-        return [p.remote_id for p in self.posts]
-
-
-def plan_batches(
-    due: Iterable[DuePost],
-    now: datetime,
-    *,
-    readers: Collection[int] | None = None,
-    size: int = BATCH_SIZE,
-    per_account: bool = False,
-) -> list[Batch]:
-    """Pack due posts into ceil(n / size) reads per network, the fewest possible.
-
-    Each account's posts are kept together (busiest accounts first), so most batches belong to
-    one account. Each batch is read as the account owning most of its posts younger than 30
-    days, which then asks for non-public metrics (X gives them only to a post's author).
-    `readers` are the accounts whose tokens may be used (None: every owner's).
-
-    `per_account` is for networks whose post ids mean something only on the author's own
-    server (Mastodon's instances): each batch then holds one account's posts and is read with
-    that account's token, or not at all.
-    """
-    batches: list[Batch] = []
-    for network, posts in groupby(sorted(due, key=lambda p: p.network), lambda p: p.network):
-        ordered = _by_account(list(posts))
-        groups = ([list(g) for _, g in groupby(ordered, lambda p: p.account_id)]
-                  if per_account else [ordered])
-        for group in groups:
-            for start in range(0, len(group), size):
-                chunk = tuple(group[start:start + size])
-                allowed = readers
-                if per_account:
-                    owner = chunk[0].account_id
-                    allowed = {owner} if readers is None or owner in readers else set()
-                account_id, non_public = _reader_for(chunk, now, allowed)
-                batches.append(Batch(network, account_id, chunk, non_public))
-    return batches
-
-
-def _by_account(posts: list[DuePost]) -> list[DuePost]:
-    groups: dict[int, list[DuePost]] = {}
-    for post in posts:
-        groups.setdefault(post.account_id, []).append(post)
-    order = sorted(groups, key=lambda a: (-len(groups[a]), a))
-    return [p for a in order
-            for p in sorted(groups[a], key=lambda p: (-p.posted_at.timestamp(), p.delivery_id))]
-
-
-def _reader_for(chunk: Sequence[DuePost], now: datetime,
-                readers: Collection[int] | None) -> tuple[int | None, bool]:
-    owners = Counter(p.account_id for p in chunk)
-    young = Counter(p.account_id for p in chunk if now - p.posted_at < NON_PUBLIC_AGE)
-    able = [a for a in owners if readers is None or a in readers]
-    if able:
-        best = min(able, key=lambda a: (-young[a], -owners[a], a))
-        return best, young[best] > 0
-    if readers:  # none of the owners can read: any account can read the public metrics
-        return min(readers), False
-    return None, False
-
-
-# ---- what a sweep reports -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CollectorConfig:
-    schedule: Schedule
-    #: Most read calls per network per UTC day.
-    budget_per_day: int
-    #: A sweep's claim on the posts it reads; if the collector dies they are due again after.
-    lease: timedelta = timedelta(minutes=10)
-    batch_size: int = BATCH_SIZE
-
-
-@dataclass
-class SweepReport:
-    now: datetime
-    budget: int
-    newly_tracked: int = 0
-    due: int = 0
-    read: int = 0
-    with_non_public: int = 0
-    calls: int = 0
-    deleted: int = 0
-    unavailable: int = 0
-    used_today: int = 0
-    stops: list[str] = field(default_factory=list)
-    resume_at: datetime | None = None
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def budget_left(self) -> int:
-        return max(self.budget - self.used_today, 0)
-
-    @property
-    def stopped(self) -> str:
-        """Why the sweep ended before reading everything due ('' if it did not)."""
-        return "; ".join(self.stops)
-
-    def stop(self, reason: str, resume_at: datetime | None = None) -> None:
-        self.stops.append(reason)
-        if resume_at is not None:
-            self.resume_at = min(self.resume_at or resume_at, resume_at)
 
 
 # ---- the collector (the edge) ---------------------------------------------------------------
@@ -363,7 +160,7 @@ class Collector:
                     report.stop(f"{network}: rate limited until {until:%Y-%m-%d %H:%M:%S} UTC; "
                                 "reading resumes then", until)
                 elif left <= 0:
-                    report.stop(self._budget_spent(network), _tomorrow(now))
+                    report.stop(self._budget_spent(network), tomorrow(now))
                 else:
                     ready[network] = left
         return ready
@@ -448,7 +245,7 @@ class Collector:
         if len(posts) <= most:
             return posts
         posts.sort(key=lambda p: (claim.original_due[p.delivery_id], p.delivery_id))
-        report.stop(self._budget_spent(network, len(posts) - most), _tomorrow(now))
+        report.stop(self._budget_spent(network, len(posts) - most), tomorrow(now))
         return posts[:most]
 
     def _read_batch(self, batch: Batch, account_id: int, claim: _Claim, now: datetime,
@@ -495,7 +292,7 @@ class Collector:
               non_public: bool, now: datetime, report: SweepReport) -> MetricsResult | None:
         """One read call, counted against today's budget first; None when it is spent."""
         if not self._spend_one_call(batch.network, now.date()):
-            report.stop(self._budget_spent(batch.network), _tomorrow(now))
+            report.stop(self._budget_spent(batch.network), tomorrow(now))
             return None
         report.calls += 1
         return reader.read_metrics(credentials, batch.ids, non_public=non_public)
@@ -655,10 +452,6 @@ def _usage_row(day: date, network: str) -> tuple[ColumnElement[bool], ...]:
 
 def _hold_key(network: str) -> str:
     return f"engagement-rate-limit:{network}"
-
-
-def _tomorrow(now: datetime) -> datetime:
-    return datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=UTC)
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

@@ -27,7 +27,8 @@ from campaigns.core.clock import WarpClock
 from campaigns.storage.control import is_paused
 from campaigns.storage.models import Account, Delivery, DeliveryStatus, WorkerHeartbeat
 from scheduler import alerts
-from scheduler.collector import Collector, ScheduleError, build_collector
+from scheduler.collect_schedule import ScheduleError
+from scheduler.collector import Collector, build_collector
 from scheduler.dispatch import Dispatcher
 
 log = logging.getLogger("chorus.worker")

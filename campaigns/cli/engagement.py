@@ -15,7 +15,8 @@ from campaigns.config.secrets import SecretKeyMissing
 from campaigns.core.clock import utcnow
 
 if TYPE_CHECKING:
-    from scheduler.collector import SweepReport, TrackedPost
+    from scheduler.collect_schedule import SweepReport
+    from scheduler.collector import TrackedPost
 
 engagement_app = typer.Typer(
     help="Engagement of sent posts: read it on a decaying schedule, see what is tracked.",
@@ -29,7 +30,8 @@ def engagement_collect(
         "--now", help="Read every tracked post now, whatever its schedule says.")] = False,
 ) -> None:
     """Read the metrics of posts due a reading (all tracked posts with --now) and store them."""
-    from scheduler.collector import ScheduleError, build_collector
+    from scheduler.collect_schedule import ScheduleError
+    from scheduler.collector import build_collector
     from scheduler.publishers.registry import build_publishers
 
     with runtime() as rt:

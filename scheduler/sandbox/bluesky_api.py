@@ -30,16 +30,10 @@ from typing import Any
 from campaigns.core.text import measure
 from scheduler.publishers.bluesky_keys import is_tid, tid
 from scheduler.sandbox import engagement
+from scheduler.sandbox.accounts_store import Account, Token, new_secret
+from scheduler.sandbox.bluesky_store import BlueskyIdentity, BlueskyRecord, RecordExists
 from scheduler.sandbox.clock import iso
 from scheduler.sandbox.state import SandboxState
-from scheduler.sandbox.store import (
-    Account,
-    BlueskyIdentity,
-    BlueskyRecord,
-    RecordExists,
-    Token,
-    new_secret,
-)
 from scheduler.sandbox.wire import ApiError, Call, Reply, bearer_token, json_reply
 
 #: Where the routes live; a client's service URL is the sandbox's URL plus `SERVICE_PATH`.

@@ -6,11 +6,12 @@ import re
 from typing import Any
 
 from scheduler.sandbox import bluesky_api, mastodon_api
+from scheduler.sandbox.accounts_store import Account, new_secret
 from scheduler.sandbox.clock import iso, parse_iso
 from scheduler.sandbox.faults import parse_faults
 from scheduler.sandbox.state import SandboxState
-from scheduler.sandbox.store import Account, Media, Post, new_secret
 from scheduler.sandbox.wire import ApiError, Call, Reply, json_reply
+from scheduler.sandbox.x_store import Media, Post
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 DEFAULT_FOLLOWERS = 1000

@@ -21,17 +21,10 @@ from urllib.parse import parse_qs, urlencode
 
 from campaigns.core.text import measure
 from scheduler.sandbox import engagement
+from scheduler.sandbox.accounts_store import Account, Token, new_secret
 from scheduler.sandbox.clock import iso
+from scheduler.sandbox.mastodon_store import MastodonMedia, MastodonStatus, NewStatus, StatusQuery
 from scheduler.sandbox.state import SandboxState
-from scheduler.sandbox.store import (
-    Account,
-    MastodonMedia,
-    MastodonStatus,
-    NewStatus,
-    StatusQuery,
-    Token,
-    new_secret,
-)
 from scheduler.sandbox.wire import ApiError, Call, Reply, bearer_token, json_reply, redirect
 
 PREFIX = "/mastodon"

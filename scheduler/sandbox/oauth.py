@@ -11,9 +11,9 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
+from scheduler.sandbox.accounts_store import Account, new_secret
 from scheduler.sandbox.control import ACCESS_TOKEN_LIFETIME, issue_oauth1, issue_oauth2
 from scheduler.sandbox.state import SandboxState
-from scheduler.sandbox.store import Account, new_secret
 from scheduler.sandbox.wire import (
     ApiError,
     Call,

@@ -24,10 +24,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from scheduler.sandbox import bluesky_api, control, mastodon_api, oauth, x_api
+from scheduler.sandbox.accounts_store import Token
 from scheduler.sandbox.faults import Decision
 from scheduler.sandbox.limits import Window
 from scheduler.sandbox.state import SandboxState
-from scheduler.sandbox.store import Store, Token
+from scheduler.sandbox.store import Store
 from scheduler.sandbox.wire import (
     ApiError,
     Call,

@@ -9,7 +9,7 @@ from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode
 
-from scheduler.sandbox.store import Account, Token
+from scheduler.sandbox.accounts_store import Account, Token
 
 JSON = "application/json; charset=utf-8"
 _OAUTH_PARAM = re.compile(r'([A-Za-z0-9_.~%-]+)\s*=\s*(?:"([^"]*)"|([^,\s]*))')

@@ -11,14 +11,7 @@ from campaigns.core.text import measure
 from scheduler.sandbox import engagement
 from scheduler.sandbox.clock import iso, parse_iso
 from scheduler.sandbox.state import SandboxState
-from scheduler.sandbox.store import (
-    ID_BASE,
-    DuplicateContent,
-    Media,
-    NewPost,
-    Post,
-    TimelineQuery,
-)
+from scheduler.sandbox.store_base import ID_BASE
 from scheduler.sandbox.wire import (
     ApiError,
     Call,
@@ -30,6 +23,7 @@ from scheduler.sandbox.wire import (
     not_found_error,
     problem,
 )
+from scheduler.sandbox.x_store import DuplicateContent, Media, NewPost, Post, TimelineQuery
 
 DUPLICATE_WINDOW = 24 * 3600.0
 MEDIA_LIFETIME = 24 * 3600

@@ -27,7 +27,8 @@ from campaigns.storage.models import (
     Post,
     ReportingChannel,
 )
-from scheduler.collector import Collector, CollectorConfig, metrics_readers, parse_schedule
+from scheduler.collect_schedule import CollectorConfig, parse_schedule
+from scheduler.collector import Collector, metrics_readers
 from scheduler.publishers.base import (
     GonePost,
     MetricsResult,

@@ -36,7 +36,8 @@ from campaigns.storage.models import (
     EngagementSnapshot,
 )
 from campaigns.storage.plans import plan_and_store
-from scheduler.collector import Collector, CollectorConfig, parse_schedule
+from scheduler.collect_schedule import CollectorConfig, parse_schedule
+from scheduler.collector import Collector
 from scheduler.publishers.base import MetricsResult, PostMetrics, ReadOutcome
 from tests.conftest import NOW
 

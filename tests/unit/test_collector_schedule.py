@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduler.collector import (
+from scheduler.collect_schedule import (
     BATCH_SIZE,
     DuePost,
     ScheduleError,
