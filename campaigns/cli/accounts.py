@@ -33,7 +33,7 @@ from campaigns.storage.control import release_held
 from campaigns.storage.models import Account
 
 if TYPE_CHECKING:
-    from scheduler.publishers.x import Connection
+    from scheduler.publishers.x_oauth import Connection
 
 accounts_app: typer.Typer = typer.Typer(
     help="Accounts on the networks and their connections.", no_args_is_help=True
@@ -188,10 +188,10 @@ def _find(session: Session, *, account: str | None, username: str | None) -> Acc
 
 def _connect_sandbox(settings: Settings, username: str, *, oauth2: bool) -> Connection:
     """Create (or reuse) the sandbox account and take the tokens the sandbox issued for it."""
-    from scheduler.publishers import x
+    from scheduler.publishers import x, x_oauth, x_transport
     from scheduler.sandbox.client import SandboxClient
 
-    if x.is_real_x(settings.x_api_url):
+    if x_transport.is_real_x(settings.x_api_url):
         raise fail(f"--sandbox needs CHORUS_X_API_URL to point at a sandbox (chorus sandbox), "
                    f"not {settings.x_api_url}")
     try:
@@ -203,9 +203,9 @@ def _connect_sandbox(settings: Settings, username: str, *, oauth2: bool) -> Conn
     publisher = x.XPublisher(settings.x_api_url, settings.http_timeout, None, None)
     try:
         user = publisher.me(credentials)
-    except x.XAuthError as exc:
+    except x_oauth.XAuthError as exc:
         raise fail(f"the sandbox's tokens for @{username} do not work: {exc}") from None
-    return x.Connection(credentials, user.id, user.username)
+    return x_oauth.Connection(credentials, user.id, user.username)
 
 
 def _sandbox_credentials(created: dict[str, Any], *, oauth2: bool) -> Credentials:
@@ -214,7 +214,7 @@ def _sandbox_credentials(created: dict[str, Any], *, oauth2: bool) -> Credential
         return Credentials("oauth2", {"access_token": issued["access_token"],
                                       "refresh_token": issued.get("refresh_token"),
                                       "expires_at": _epoch(issued.get("expires_at"))})
-    from scheduler.publishers.x import SANDBOX_APP_KEY
+    from scheduler.publishers.x_oauth import SANDBOX_APP_KEY
 
     issued = created["oauth1"]
     return Credentials("oauth1", {"access_token": issued["token"],
@@ -232,9 +232,9 @@ def _epoch(value: Any) -> int | None:
 
 def _authorise(settings: Settings, *, oauth2: bool) -> tuple[Connection, bool]:
     """Walk the account holder through X's consent page; the connection, and if sandboxed."""
-    from scheduler.publishers import x
+    from scheduler.publishers import x, x_oauth, x_transport
 
-    app = x.XApp(
+    app = x_oauth.XApp(
         api_url=settings.x_api_url, timeout=settings.http_timeout,
         consumer_key=settings.x_consumer_key, consumer_secret=_secret(settings.x_consumer_secret),
         client_id=settings.x_client_id, client_secret=_secret(settings.x_client_secret),
@@ -251,9 +251,9 @@ def _authorise(settings: Settings, *, oauth2: bool) -> tuple[Connection, bool]:
             typer.echo(f"Open this page, sign in as the account and authorise Chorus:\n  {url}")
             pin = typer.prompt("PIN")
             connection = x.finish_pin_flow(app, pin_flow, pin)
-    except x.XAuthError as exc:
+    except x_oauth.XAuthError as exc:
         raise fail(str(exc)) from None
-    return connection, not x.is_real_x(settings.x_api_url)
+    return connection, not x_transport.is_real_x(settings.x_api_url)
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -30,7 +30,7 @@ from campaigns.storage.control import release_held
 from campaigns.storage.models import Account
 
 if TYPE_CHECKING:  # atproto itself loads only when a connection is made
-    from scheduler.publishers.bluesky import BlueskyLogin
+    from scheduler.publishers.bluesky_login import BlueskyLogin
 
 NETWORK = "bluesky"
 DEFAULT_SERVICE = "https://bsky.social"
@@ -108,8 +108,8 @@ def _target(session: Session, *, account: str | None, handle: str | None,
 
 def _sandbox_login(settings: Settings, username: str) -> BlueskyLogin:
     """Create (or reuse) the sandbox account, and log in once with its app password."""
-    from scheduler.publishers import bluesky
-    from scheduler.publishers.x import is_real_x
+    from scheduler.publishers import bluesky, bluesky_login
+    from scheduler.publishers.x_transport import is_real_x
     from scheduler.sandbox.client import SandboxClient
 
     if is_real_x(settings.x_api_url):
@@ -125,13 +125,13 @@ def _sandbox_login(settings: Settings, username: str) -> BlueskyLogin:
     try:
         return publisher.login(service=sandbox.base_url + issued["service"],
                                handle=issued["handle"], app_password=issued["app_password"])
-    except bluesky.BlueskyAuthError as exc:
+    except bluesky_login.BlueskyAuthError as exc:
         raise fail(f"the sandbox's app password for {username} does not work: {exc}") from None
 
 
 def _password_login(settings: Settings, handle: str, service: str) -> BlueskyLogin:
     """Ask for the account's app password (hidden) and log in once with it."""
-    from scheduler.publishers import bluesky
+    from scheduler.publishers import bluesky, bluesky_login
 
     parts = urlsplit(service)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -142,5 +142,5 @@ def _password_login(settings: Settings, handle: str, service: str) -> BlueskyLog
     try:
         return bluesky.BlueskyPublisher(settings.http_timeout).login(
             service=service, handle=handle.lstrip("@"), app_password=password)
-    except bluesky.BlueskyAuthError as exc:
+    except bluesky_login.BlueskyAuthError as exc:
         raise fail(str(exc)) from None

@@ -29,7 +29,7 @@ from campaigns.storage.control import release_held
 from campaigns.storage.models import Account
 
 if TYPE_CHECKING:  # Mastodon.py itself loads only when a connection is made
-    from scheduler.publishers.mastodon import MastodonConnection
+    from scheduler.publishers.mastodon_oauth import MastodonConnection
 
 NETWORK = "mastodon"
 
@@ -108,8 +108,8 @@ def _target(session: Session, *, account: str | None, username: str | None,
 
 def _connect_sandbox(settings: Settings, username: str) -> MastodonConnection:
     """Create (or reuse) the sandbox account; take the token its Mastodon instance issued."""
-    from scheduler.publishers import mastodon
-    from scheduler.publishers.x import is_real_x
+    from scheduler.publishers import mastodon, mastodon_oauth
+    from scheduler.publishers.x_transport import is_real_x
     from scheduler.sandbox.client import SandboxClient
 
     if is_real_x(settings.x_api_url):
@@ -124,13 +124,13 @@ def _connect_sandbox(settings: Settings, username: str) -> MastodonConnection:
     try:
         return mastodon.verify(sandbox.base_url + issued["instance"], issued["access_token"],
                                settings.http_timeout)
-    except mastodon.MastodonAuthError as exc:
+    except mastodon_oauth.MastodonAuthError as exc:
         raise fail(f"the sandbox's token for @{username} does not work: {exc}") from None
 
 
 def _authorise(settings: Settings, instance: str) -> MastodonConnection:
     """Register Chorus on the instance, show its consent page, and take the code it shows."""
-    from scheduler.publishers import mastodon
+    from scheduler.publishers import mastodon, mastodon_oauth
 
     if urlsplit(instance).scheme not in ("http", "https") or not urlsplit(instance).netloc:
         raise fail(f"--instance must be the instance's address, such as "
@@ -141,7 +141,7 @@ def _authorise(settings: Settings, instance: str) -> MastodonConnection:
         typer.echo(f"Open this page, sign in as the account and authorise Chorus:\n  {url}")
         code = typer.prompt("Authorisation code")
         return mastodon.finish_connect(app, code)
-    except mastodon.MastodonAuthError as exc:
+    except mastodon_oauth.MastodonAuthError as exc:
         raise fail(str(exc)) from None
 
 

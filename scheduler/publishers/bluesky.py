@@ -12,7 +12,9 @@ the refused call is made once more.
 Every post is created under a record key chosen from the delivery (`bluesky_keys.record_key`),
 so a second copy of it is refused by the PDS rather than published. Every send still ends in
 one `Outcome` by the same rule as X's: if nothing can have reached Bluesky, a retry is safe
-(RETRY_LATER); if the post may exist, the dispatcher reconciles first (UNKNOWN).
+(RETRY_LATER); if the post may exist, the dispatcher reconciles first (UNKNOWN). What needs no
+atproto lives beside it: how failures become outcomes (bluesky_outcomes), what post records
+and views say (bluesky_posts), and what connecting keeps and produces (bluesky_login).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -43,7 +45,6 @@ from scheduler.publishers.base import (
     Image,
     MetricsResult,
     Outcome,
-    PostMetrics,
     RateInfo,
     ReadOutcome,
     RecentPost,
@@ -53,24 +54,29 @@ from scheduler.publishers.base import (
     TimelineResult,
 )
 from scheduler.publishers.bluesky_keys import record_key
+from scheduler.publishers.bluesky_login import BlueskyAuthError, BlueskyLogin, credentials_for
+from scheduler.publishers.bluesky_outcomes import (
+    Failure,
+    already_exists,
+    login_outcome,
+    rate_info,
+    read_outcome,
+    refused_login,
+    scrub,
+    scrubbed,
+    send_outcome,
+)
+from scheduler.publishers.bluesky_posts import post_metrics, recent_post, text_of
 
 log = logging.getLogger(__name__)
 
-#: Where accounts log in unless told otherwise (Bluesky's entryway).
-DEFAULT_SERVICE = "https://bsky.social"
 POST = "app.bsky.feed.post"
 #: The most URIs one app.bsky.feed.getPosts takes.
 MAX_URIS_PER_READ = 25
 MAX_IMAGES = 4
-#: A 429 without a usable reset header: wait this long rather than retry at once.
-RETRY_WITHOUT_RESET = timedelta(seconds=60)
-#: Bluesky could not be reached, or refused before the post was created: nothing went out.
-RETRY_UNREACHED = timedelta(seconds=30)
 #: Reconciliation reads at most this many pages of the author feed.
 TIMELINE_PAGES = 10
 FEED_PAGE = 100
-#: XRPC errors that mean the session's token is no good (a new session may fix it).
-SESSION_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
 #: What a post's remote id must look like to be asked about (an at:// URI of a post).
 _POST_URI = re.compile(r"^at://[^/\s]+/app\.bsky\.feed\.post/[A-Za-z0-9._:~-]{1,512}$")
 #: Transport errors after which the request provably never left.
@@ -80,45 +86,7 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
 T = TypeVar("T")
 
 
-class BlueskyAuthError(Exception):
-    """Logging in to connect an account failed; the message is safe to show."""
-
-
-def credentials_for(*, handle: str, did: str, app_password: str, service: str) -> Credentials:
-    """What an account's sealed token holds: who it is, how it logs in, and where."""
-    return Credentials("app_password", {"handle": handle, "did": did,
-                                        "app_password": app_password,
-                                        "service": service.rstrip("/")})
-
-
 # ---- reading atproto's failures -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One failed call, as the classification needs it."""
-
-    #: The HTTP status; None when no answer came.
-    status: int | None
-    #: The XRPC error name ("ExpiredToken", "InvalidRequest"), or "" if there was none.
-    error: str = ""
-    message: str = ""
-    #: For a call with no answer: the transport error's name (ReadTimeout, ConnectError).
-    cause: str = ""
-    #: True only when the request provably never left (no connection was made).
-    never_sent: bool = False
-    rate: RateInfo | None = None
-
-    @property
-    def said(self) -> str:
-        """The status and Bluesky's own words, e.g. '400 InvalidRequest: Invalid rkey'."""
-        words = ": ".join(w for w in (self.error, self.message) if w)
-        return f"{self.status} {words}".strip()
-
-    @property
-    def session_refused(self) -> bool:
-        """The access token (or session) was refused: a fresh session may get through."""
-        return self.status == 401 or (self.status == 400 and self.error in SESSION_ERRORS)
 
 
 def failure_of(exc: BaseException) -> Failure:
@@ -139,101 +107,6 @@ def failure_of(exc: BaseException) -> Failure:
     else:
         error, message = "", ""
     return Failure(response.status_code, error, message, rate=rate_info(response.headers))
-
-
-def rate_info(headers: Any) -> RateInfo | None:
-    """What Bluesky's `RateLimit-*` headers say (the reset is in epoch seconds)."""
-    names = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
-    values = [headers.get(name) for name in names]
-    if all(v is None for v in values):
-        return None
-    limit, remaining, reset = (_int(v) for v in values)
-    return RateInfo(limit=limit, remaining=remaining,
-                    reset=datetime.fromtimestamp(reset, UTC) if reset is not None else None)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _retry_at(failure: Failure, now: datetime) -> datetime:
-    reset = failure.rate.reset if failure.rate else None
-    return reset if reset is not None and reset > now else now + RETRY_WITHOUT_RESET
-
-
-def send_outcome(failure: Failure, *, step: str, posting: bool, now: datetime) -> SendResult:
-    """The outcome of a send that failed at `step`; `posting` when the step creates the post.
-
-    Called after a refused session has already been renewed once.
-    """
-    rate = failure.rate
-    if failure.status is None:
-        if failure.never_sent:
-            return SendResult(Outcome.RETRY_LATER, retry_at=now + RETRY_UNREACHED,
-                              reason=f"could not connect to Bluesky for {step} "
-                                     f"({failure.cause}); nothing was sent")
-        if posting:
-            return SendResult(Outcome.UNKNOWN,
-                              reason=f"no complete answer from Bluesky to {step} "
-                                     f"({failure.cause}): the post may or may not exist")
-        return SendResult(Outcome.RETRY_LATER, retry_at=now + RETRY_UNREACHED,
-                          reason=f"no complete answer from Bluesky to {step} "
-                                 f"({failure.cause}); nothing was posted")
-    if failure.status == 429:
-        retry_at = _retry_at(failure, now)
-        return SendResult(Outcome.RETRY_LATER, retry_at=retry_at, rate=rate,
-                          reason=f"rate limited by Bluesky (429) on {step} until "
-                                 f"{retry_at.isoformat(timespec='seconds')}")
-    if failure.session_refused or failure.status == 403:
-        return SendResult(Outcome.REAUTH, rate=rate,
-                          reason=f"Bluesky refused the account's session ({failure.said}): "
-                                 "reconnect the account")
-    if failure.status >= 500:
-        said = f"Bluesky answered {failure.said} to {step}"
-        if posting:
-            return SendResult(Outcome.UNKNOWN, rate=rate,
-                              reason=f"{said}: the post may or may not exist")
-        return SendResult(Outcome.RETRY_LATER, rate=rate, retry_at=now + RETRY_UNREACHED,
-                          reason=f"{said}; nothing was posted")
-    return SendResult(Outcome.FAILED, rate=rate,
-                      reason=f"Bluesky refused {step} ({failure.said})")
-
-
-def refused_login(failure: Failure) -> bool:
-    """Bluesky answered the login and said no (not: it was busy, or did not answer)."""
-    return failure.status is not None and failure.status < 500 and failure.status != 429
-
-
-def login_outcome(failure: Failure, *, handle: str, now: datetime) -> SendResult:
-    """The outcome of a send whose login failed: nothing was posted."""
-    if not refused_login(failure):
-        return send_outcome(failure, step="createSession", posting=False, now=now)
-    return SendResult(Outcome.REAUTH, rate=failure.rate,
-                      reason=f"Bluesky refused the app password of {handle} "
-                             f"({failure.said}): reconnect the account")
-
-
-def read_outcome(failure: Failure, *, step: str, now: datetime) -> MetricsResult:
-    """A metrics read that failed, as the collector needs to know it."""
-    rate = failure.rate
-    if failure.status == 429:
-        retry_at = _retry_at(failure, now)
-        return MetricsResult(ReadOutcome.RATE_LIMITED, rate=rate, retry_at=retry_at,
-                             reason=f"rate limited by Bluesky (429) on {step} until "
-                                    f"{retry_at.isoformat(timespec='seconds')}")
-    if failure.session_refused or failure.status == 403:
-        return MetricsResult(ReadOutcome.REAUTH, rate=rate,
-                             reason=f"Bluesky refused the account ({failure.said}): "
-                                    "reconnect the account")
-    if failure.status is None or failure.status >= 500:
-        answer = failure.said if failure.status else f"no answer ({failure.cause})"
-        return MetricsResult(ReadOutcome.UNREACHABLE, rate=rate,
-                             reason=f"Bluesky gave {answer} to {step}")
-    return MetricsResult(ReadOutcome.REFUSED, rate=rate,
-                         reason=f"Bluesky refused {step} ({failure.said})")
 
 
 # ---- one account's session ----------------------------------------------------------------------
@@ -285,17 +158,6 @@ class _LoginRefused(Exception):
 # ---- publishing ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BlueskyLogin:
-    """What logging in to connect an account found."""
-
-    credentials: Credentials
-    did: str
-    handle: str
-    #: The service that answered is the Chorus sandbox (it labels its answers).
-    sandbox: bool
-
-
 class BlueskyPublisher:
     """Posts to Bluesky (or the sandbox) through atproto's real HTTP path, one session per
     account, and reads its posts' engagement."""
@@ -344,7 +206,7 @@ class BlueskyPublisher:
         except (AtProtocolError, httpx.HTTPError) as exc:  # renewing the session failed
             result = send_outcome(failure_of(exc), step="refreshSession", posting=False,
                                   now=self._clock())
-        return replace(result, reason=_scrub(result.reason, credentials))
+        return replace(result, reason=scrub(result.reason, credentials))
 
     def recent_posts(
         self, *, credentials: Credentials, remote_user_id: str | None, since: datetime
@@ -354,12 +216,12 @@ class BlueskyPublisher:
         try:
             return self._as(credentials, lambda c, a: _timeline(c, a, actor, since))
         except _LoginRefused as refused:
-            return TimelineResult(ok=False, reason=_scrub(
+            return TimelineResult(ok=False, reason=scrub(
                 f"Bluesky refused the login ({refused.failure.said})", credentials))
         except (AtProtocolError, httpx.HTTPError) as exc:
             failure = failure_of(exc)
             said = failure.said if failure.status else f"no answer ({failure.cause})"
-            return TimelineResult(ok=False, rate=failure.rate, reason=_scrub(
+            return TimelineResult(ok=False, rate=failure.rate, reason=scrub(
                 f"Bluesky gave {said} to getAuthorFeed", credentials))
         except (KeyError, TypeError, ValueError) as exc:
             return TimelineResult(ok=False, reason=f"unexpected author feed answer "
@@ -391,14 +253,14 @@ class BlueskyPublisher:
         except _LoginRefused as refused:
             failure = refused.failure
             if refused_login(failure):
-                return MetricsResult(ReadOutcome.REAUTH, rate=failure.rate, reason=_scrub(
+                return MetricsResult(ReadOutcome.REAUTH, rate=failure.rate, reason=scrub(
                     f"Bluesky refused the app password of {credentials['handle']} "
                     f"({failure.said}): reconnect the account", credentials))
-            return _scrubbed(read_outcome(failure, step="createSession", now=now), credentials)
+            return scrubbed(read_outcome(failure, step="createSession", now=now), credentials)
         except (AtProtocolError, httpx.HTTPError) as exc:
-            return _scrubbed(read_outcome(failure_of(exc), step="getPosts", now=now),
+            return scrubbed(read_outcome(failure_of(exc), step="getPosts", now=now),
                              credentials)
-        metrics = {view.uri: _metrics(view) for view in views if view.uri in sendable}
+        metrics = {view.uri: post_metrics(view) for view in views if view.uri in sendable}
         gone = {uri: GonePost(uri, "deleted", "Bluesky did not return the post")
                 for uri in sendable if uri not in metrics}
         return MetricsResult(ReadOutcome.OK, metrics=metrics, gone={**gone, **malformed},
@@ -417,7 +279,7 @@ class BlueskyPublisher:
             if failure.status is None:
                 raise BlueskyAuthError(f"could not reach Bluesky at {account.service} "
                                        f"({failure.cause})") from None
-            raise BlueskyAuthError(_scrub(f"Bluesky refused the login ({failure.said})",
+            raise BlueskyAuthError(scrub(f"Bluesky refused the login ({failure.said})",
                                           credentials)) from None
         client.request.close()
         did, handle = str(account.did), str(account.handle)
@@ -504,7 +366,7 @@ class BlueskyPublisher:
                 repo=repo, collection=POST, record=record, rkey=rkey))
         except (AtProtocolError, httpx.HTTPError) as exc:
             failure = failure_of(exc)
-            if failure.status == 400 and _already_exists(failure):
+            if failure.status == 400 and already_exists(failure):
                 return self._already_posted(client, account, request, repo, rkey)
             if failure.session_refused:
                 raise
@@ -538,7 +400,7 @@ class BlueskyPublisher:
             return SendResult(Outcome.UNKNOWN, rate=failure.rate,
                               reason=f"a post already has this delivery's record key {rkey}, "
                                      f"but reading it back got {said}")
-        text = _text_of(found.value)
+        text = text_of(found.value)
         if text == request.text:
             return SendResult(Outcome.POSTED, remote_id=found.uri, rate=account.rate,
                               reason="already posted under this delivery's record key")
@@ -558,17 +420,6 @@ def _read(image: Image) -> bytes:
                                                       f"{exc.strerror or exc}")) from None
 
 
-def _already_exists(failure: Failure) -> bool:
-    """The PDS refused the record because its key is taken."""
-    return (failure.error == "RecordAlreadyExists"
-            or "already exists" in failure.message.lower())
-
-
-def _text_of(value: Any) -> str | None:
-    text = value.get("text") if isinstance(value, dict) else getattr(value, "text", None)
-    return text if isinstance(text, str) else None
-
-
 def _timeline(client: _Client, account: _Account, actor: str,
               since: datetime) -> TimelineResult:
     found: list[RecentPost] = []
@@ -576,7 +427,7 @@ def _timeline(client: _Client, account: _Account, actor: str,
     for _ in range(TIMELINE_PAGES):
         page = client.get_author_feed(actor, cursor=cursor, filter="posts_no_replies",
                                       limit=FEED_PAGE)
-        posts = [_recent(item.post) for item in page.feed if item.reason is None]
+        posts = [recent_post(item.post) for item in page.feed if item.reason is None]
         found += [p for p in posts if p is not None]
         cursor = page.cursor
         if not cursor or not page.feed or any(p is not None and p.created_at < since
@@ -591,38 +442,6 @@ def _timeline(client: _Client, account: _Account, actor: str,
                           rate=account.rate)
 
 
-def _recent(view: Any) -> RecentPost | None:
-    """The post as the dispatcher compares it: its own createdAt (the time Chorus gave it)."""
-    text = _text_of(view.record)
-    if text is None:
-        return None
-    created = getattr(view.record, "created_at", None) or view.indexed_at
-    return RecentPost(remote_id=view.uri, text=text, created_at=_parse_time(str(created)))
-
-
-def _metrics(view: Any) -> PostMetrics:
-    return PostMetrics(remote_id=view.uri, likes=view.like_count or 0,
-                       reposts=view.repost_count or 0, replies=view.reply_count or 0,
-                       quotes=view.quote_count or 0,
-                       bookmarks=getattr(view, "bookmark_count", None) or 0)
-
-
-def _parse_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _fingerprint(credentials: Credentials) -> str:
     """Tells one app password from another without keeping it in a key."""
     return hashlib.sha256(str(credentials["app_password"]).encode()).hexdigest()
-
-
-def _scrub(text: str, credentials: Credentials) -> str:
-    """Belt and braces: the app password never survives in a reason."""
-    password = credentials.get("app_password")
-    return text.replace(password, "[redacted]") if isinstance(password, str) and password \
-        else text
-
-
-def _scrubbed(result: MetricsResult, credentials: Credentials) -> MetricsResult:
-    return replace(result, reason=_scrub(result.reason, credentials))

@@ -6,8 +6,10 @@ The only module that imports Mastodon.py. An account's instance is part of its c
 Mastodon.py is made afresh for each call with `ratelimit_method="throw"` (its default sleeps
 in the caller until the limit resets), a request timeout, and the instance's version from a
 per-instance cache, so that its version checks hold without asking the instance each time. A
-response hook on its session keeps the last HTTP answer: Mastodon.py's exceptions carry neither
-the rate-limit headers nor, for a 429, the status, and the classification needs both.
+response hook on its session keeps the last HTTP answer for classifying what came of a call.
+What needs no Mastodon.py lives beside it: what answers mean (mastodon_outcomes), reading
+statuses (mastodon_reader), what an instance allows (mastodon_instance), and what connecting
+keeps and produces (mastodon_oauth).
 
 Every send ends in one `Outcome` by x.py's rule: if nothing can have reached the instance, a
 retry is safe (RETRY_LATER); if the status may exist, only reconciling can tell (UNKNOWN). Each
@@ -25,11 +27,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 from mastodon import Mastodon
@@ -43,53 +43,56 @@ from mastodon.errors import (
 
 from campaigns.config.secrets import Credentials
 from campaigns.core.clock import utcnow
-from campaigns.core.text import MASTODON_LIMIT, measure
+from campaigns.core.text import MASTODON_LIMIT
 from scheduler.publishers.base import (
     GonePost,
     Image,
     MetricsResult,
     Outcome,
-    PostMetrics,
-    RateInfo,
     ReadOutcome,
-    RecentPost,
     SendRequest,
     SendResult,
     SendStopped,
     TimelineResult,
 )
 from scheduler.publishers.http import never_sent
+from scheduler.publishers.mastodon_instance import InstanceInfo, check_length, semver
+from scheduler.publishers.mastodon_oauth import (
+    APP_NAME,
+    OOB,
+    SCOPES,
+    MastodonApp,
+    MastodonAuthError,
+    MastodonConnection,
+)
+from scheduler.publishers.mastodon_outcomes import (
+    RETRY_UNREACHED,
+    RETRY_WITHOUT_RESET,
+    Api,
+    LastAnswer,
+    answered_outcome,
+    error_message,
+    host_of,
+    rate_info,
+    scrub,
+    wrapped_cause,
+)
+from scheduler.publishers.mastodon_reader import status_metrics, timeline
 
 log = logging.getLogger(__name__)
 
-#: What Chorus asks an account to allow: post, upload media, read statuses and who it is.
-SCOPES = ("read:statuses", "write:statuses", "write:media", "read:accounts")
-#: A command-line app has no address to be redirected to: the instance shows the code.
-OOB = "urn:ietf:wg:oauth:2.0:oob"
-APP_NAME = "Chorus"
 USER_AGENT = "Chorus (awareness campaigns; Mastodon.py)"
 #: The most ids one GET /api/v1/statuses?id[]= takes (Mastodon 4.3).
 MAX_IDS_PER_READ = 20
-#: Reconciliation reads at most this many pages of 40 statuses.
-TIMELINE_LIMIT, TIMELINE_PAGES = 40, 10
 #: How long what an instance says about itself (version, character limit) is trusted.
 INSTANCE_TTL = timedelta(hours=1)
-#: A 429 without a usable reset header: wait this long rather than retry at once.
-RETRY_WITHOUT_RESET = timedelta(seconds=60)
-#: The instance could not be reached, or refused before the status was created.
-RETRY_UNREACHED = timedelta(seconds=30)
 #: An attachment still processing (GIFs, video) is looked at this many times before giving up.
 MEDIA_POLLS = 10
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 #: What Mastodon and its forks use as status ids (numbers; Pleroma's are alphanumeric).
 _STATUS_ID = re.compile(r"^[0-9A-Za-z]{1,40}$")
-_SECRET_FIELDS = ("access_token", "client_secret")
 
 T = TypeVar("T")
-
-
-class MastodonAuthError(Exception):
-    """Connecting an account failed; the message is safe to show."""
 
 
 def idempotency_key(delivery_id: int) -> str:
@@ -100,34 +103,12 @@ def idempotency_key(delivery_id: int) -> str:
 # ---- the HTTP edge ----------------------------------------------------------------------------
 
 
-class _LastAnswer:
-    """A requests response hook: the session's most recent HTTP answer."""
-
-    def __init__(self) -> None:
-        self.response: requests.Response | None = None
-
-    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.response = response
-
-
-@dataclass
-class _Api:
-    """One Mastodon.py client and what its session last heard."""
-
-    client: Any
-    answers: _LastAnswer
-
-    def call(self, action: Callable[[], T]) -> T:
-        self.answers.response = None
-        return action()
-
-
 @contextmanager
 def _api(instance: str, timeout: float, *, token: str | None = None,
-         version: str | None = None, app: tuple[str, str] | None = None) -> Iterator[_Api]:
+         version: str | None = None, app: tuple[str, str] | None = None) -> Iterator[Api]:
     """Mastodon.py for one instance; with `version`, its version checks are on ("created":
     calling what the instance is too old for raises before anything is sent)."""
-    answers = _LastAnswer()
+    answers = LastAnswer()
     with requests.Session() as session:
         session.hooks["response"].append(answers)
         client_id, client_secret = app or (None, None)
@@ -136,86 +117,10 @@ def _api(instance: str, timeout: float, *, token: str | None = None,
                           request_timeout=timeout, session=session, user_agent=USER_AGENT,
                           mastodon_version=version,
                           version_check_mode="none" if version is None else "created")
-        yield _Api(client, answers)
-
-
-def _rate(response: requests.Response | None) -> RateInfo | None:
-    """Mastodon's X-RateLimit-* headers (the reset is an ISO time; some servers send epoch)."""
-    if response is None or "X-RateLimit-Remaining" not in response.headers:
-        return None
-    headers = response.headers
-    return RateInfo(limit=_int(headers.get("X-RateLimit-Limit")),
-                    remaining=_int(headers.get("X-RateLimit-Remaining")),
-                    reset=_instant(headers.get("X-RateLimit-Reset")))
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _instant(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.isdigit():
-        return datetime.fromtimestamp(int(value), UTC)
-    try:
-        found = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
-
-
-def _message(response: requests.Response) -> str:
-    """The instance's own words for an error: its `error` (and `error_description`)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and body.get("error"):
-        detail = body.get("error_description")
-        return f"{body['error']}" + (f": {detail}" if detail else "")
-    return f"{response.status_code} {response.reason}"
-
-
-def _scrub(text: str, credentials: Credentials) -> str:
-    """Belt and braces: no secret survives in a reason, whatever the instance echoed."""
-    for name in _SECRET_FIELDS:
-        value = credentials.get(name)
-        if isinstance(value, str) and value:
-            text = text.replace(value, "[redacted]")
-    return text
-
-
-def _cause(exc: BaseException) -> BaseException | None:
-    """The requests exception Mastodon.py wrapped (it raises inside `except`)."""
-    return exc.__cause__ or exc.__context__
-
-
-def _host(instance: str) -> str:
-    return urlsplit(instance).netloc or instance
+        yield Api(client, answers)
 
 
 # ---- the instance -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InstanceInfo:
-    """What an instance says about itself that posting depends on."""
-
-    url: str
-    version: str
-    max_characters: int
-    read_at: datetime
-
-
-def _semver(version: str) -> str:
-    """A version Mastodon.py can compare ("4.3.0+glitch" -> "4.3.0"); Mastodon.py's own guess
-    (1.0.0) for one it cannot read."""
-    found = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version.strip())
-    return f"{found[1]}.{found[2]}.{found[3] or 0}" if found else "1.0.0"
 
 
 def read_instance(instance: str, timeout: float, now: datetime) -> InstanceInfo:
@@ -227,44 +132,9 @@ def read_instance(instance: str, timeout: float, now: datetime) -> InstanceInfo:
         except MastodonNotFoundError:
             about = api.call(api.client.instance_v1)
     statuses = ((about.get("configuration") or {}).get("statuses") or {})
-    return InstanceInfo(url=instance, version=_semver(str(about.get("version") or "")),
+    return InstanceInfo(url=instance, version=semver(str(about.get("version") or "")),
                         max_characters=int(statuses.get("max_characters") or MASTODON_LIMIT),
                         read_at=now)
-
-
-# ---- reading statuses -------------------------------------------------------------------------
-
-
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag == "p" and self.parts:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def plain_text(content: str) -> str:
-    """A status's HTML `content` as the text that was posted (paragraphs and line breaks kept;
-    a link's hidden parts are text too, so the whole address comes back)."""
-    parser = _Text()
-    parser.feed(content)
-    parser.close()
-    return "".join(parser.parts)
-
-
-def _metrics(status: Any) -> PostMetrics:
-    return PostMetrics(remote_id=str(status["id"]),
-                       likes=int(status.get("favourites_count") or 0),
-                       reposts=int(status.get("reblogs_count") or 0),
-                       replies=int(status.get("replies_count") or 0),
-                       quotes=int(status.get("quotes_count") or 0))
 
 
 # ---- publishing -------------------------------------------------------------------------------
@@ -312,13 +182,13 @@ class MastodonPublisher:
             instance_url, token = _where(credentials)
             files = [_read(image) for image in request.images]
             instance = self._instance(instance_url)
-            _check_length(request.text, instance, has_media=bool(files))
+            check_length(request.text, instance, has_media=bool(files))
             with _api(instance.url, self.timeout, token=token, version=instance.version) as api:
                 media_ids = [self._upload(api, image, data) for image, data in files]
                 result = self._create(api, request, media_ids)
         except SendStopped as stop:
             result = stop.result
-        return replace(result, reason=_scrub(result.reason, credentials))
+        return replace(result, reason=scrub(result.reason, credentials))
 
     def recent_posts(
         self, *, credentials: Credentials, remote_user_id: str | None, since: datetime
@@ -328,14 +198,14 @@ class MastodonPublisher:
             instance_url, token = _where(credentials)
             instance = self._instance(instance_url)
         except SendStopped as stop:
-            return TimelineResult(ok=False, reason=_scrub(stop.result.reason, credentials))
+            return TimelineResult(ok=False, reason=scrub(stop.result.reason, credentials))
         with _api(instance.url, self.timeout, token=token, version=instance.version) as api:
             try:
-                return self._timeline(api, remote_user_id, since)
+                return timeline(api, remote_user_id, since)
             except MastodonError as exc:
                 reason = self._read_failure(api.answers.response, exc, "the account's statuses")
-                return TimelineResult(ok=False, reason=_scrub(reason, credentials),
-                                      rate=_rate(api.answers.response))
+                return TimelineResult(ok=False, reason=scrub(reason, credentials),
+                                      rate=rate_info(api.answers.response))
             except (KeyError, TypeError, ValueError) as exc:
                 return TimelineResult(ok=False, reason=f"unexpected answer listing the "
                                                        f"account's statuses ({type(exc).__name__})")
@@ -367,14 +237,14 @@ class MastodonPublisher:
         except SendStopped as stop:
             outcome = (ReadOutcome.REAUTH if stop.result.outcome is Outcome.REAUTH
                        else ReadOutcome.UNREACHABLE)
-            return MetricsResult(outcome, reason=_scrub(stop.result.reason, credentials))
+            return MetricsResult(outcome, reason=scrub(stop.result.reason, credentials))
         with _api(instance.url, self.timeout, token=token, version=instance.version) as api:
             try:
                 found = self._statuses(api, sendable)
             except MastodonError as exc:
                 return self._read_refused(api.answers.response, exc, credentials)
-            rate = _rate(api.answers.response)
-        metrics = {str(s["id"]): _metrics(s) for s in found}
+            rate = rate_info(api.answers.response)
+        metrics = {str(s["id"]): status_metrics(s) for s in found}
         gone = {i: GonePost(i, "deleted", "the instance no longer has this status")
                 for i in sendable if i not in metrics}
         return MetricsResult(ReadOutcome.OK, metrics=metrics, gone={**gone, **malformed},
@@ -393,7 +263,7 @@ class MastodonPublisher:
             info = read_instance(url, self.timeout, now)
         except (MastodonError, AttributeError, TypeError, ValueError) as exc:
             raise SendStopped(SendResult(Outcome.RETRY_LATER, retry_at=now + RETRY_UNREACHED,
-                                   reason=f"could not read what {_host(url)} allows "
+                                   reason=f"could not read what {host_of(url)} allows "
                                           f"({_failure(exc)}); nothing was sent")) from None
         with self._lock:
             self._instances[url] = info
@@ -401,7 +271,7 @@ class MastodonPublisher:
 
     # -- sending --
 
-    def _upload(self, api: _Api, image: Image, data: bytes) -> str:
+    def _upload(self, api: Api, image: Image, data: bytes) -> str:
         """Upload one image with its alt text; the media id. Nothing is posted yet."""
         mime = mimetypes.guess_type(image.path.name)[0] or "application/octet-stream"
         media = self._before_status(api, "/api/v2/media", lambda: api.client.media_post(
@@ -416,14 +286,14 @@ class MastodonPublisher:
                                reason=f"the instance was still processing {image.path.name}; "
                                       "nothing was posted"))
 
-    def _before_status(self, api: _Api, step: str, action: Callable[[], T]) -> T:
+    def _before_status(self, api: Api, step: str, action: Callable[[], T]) -> T:
         try:
             return api.call(action)
         except MastodonError as exc:
             raise SendStopped(self._classify(api.answers.response, exc, posting=False,
                                        step=step)) from None
 
-    def _create(self, api: _Api, request: SendRequest, media_ids: list[str]) -> SendResult:
+    def _create(self, api: Api, request: SendRequest, media_ids: list[str]) -> SendResult:
         step = "/api/v1/statuses"
         try:
             status = api.call(lambda: api.client.status_post(
@@ -431,7 +301,7 @@ class MastodonPublisher:
                 language=self.language, idempotency_key=idempotency_key(request.delivery_id)))
         except MastodonError as exc:
             return self._classify(api.answers.response, exc, posting=True, step=step)
-        rate = _rate(api.answers.response)
+        rate = rate_info(api.answers.response)
         if not isinstance(status, dict) or not status.get("id"):
             return SendResult(Outcome.UNKNOWN, rate=rate,
                               reason=f"the instance answered {step} without a status id")
@@ -444,39 +314,13 @@ class MastodonPublisher:
         now = self._clock()
         if response is None:
             return self._unanswered(exc, posting=posting, step=step)
-        status, rate = response.status_code, _rate(response)
-        if 200 <= status < 300:
-            if posting:
-                return SendResult(Outcome.UNKNOWN, rate=rate,
-                                  reason=f"the instance answered {status} to {step} with "
-                                         "something unreadable: the status may exist")
-            return SendResult(Outcome.RETRY_LATER, rate=rate, retry_at=now + RETRY_UNREACHED,
-                              reason=f"unreadable answer to {step}; nothing was posted")
-        if status == 429:
-            reset = rate.reset if rate else None
-            retry_at = reset if reset is not None and reset > now else now + RETRY_WITHOUT_RESET
-            return SendResult(Outcome.RETRY_LATER, retry_at=retry_at, rate=rate,
-                              reason=f"rate limited by the instance (429) on {step} until "
-                                     f"{retry_at.isoformat(timespec='seconds')}")
-        if status == 401:
-            return SendResult(Outcome.REAUTH, rate=rate,
-                              reason=f"the instance refused the account's token (401: "
-                                     f"{_message(response)}): reconnect the account")
-        if status >= 500:
-            said = f"the instance answered {status} {response.reason} to {step}"
-            if posting:
-                return SendResult(Outcome.UNKNOWN, rate=rate,
-                                  reason=f"{said}: the status may or may not exist")
-            return SendResult(Outcome.RETRY_LATER, rate=rate, retry_at=now + RETRY_UNREACHED,
-                              reason=f"{said}; nothing was posted")
-        return SendResult(Outcome.FAILED, rate=rate,
-                          reason=f"the instance refused {step} ({status}): {_message(response)}")
+        return answered_outcome(response, posting=posting, step=step, now=now)
 
     def _unanswered(self, exc: MastodonError, *, posting: bool, step: str) -> SendResult:
         retry_at = self._clock() + RETRY_UNREACHED
         if not isinstance(exc, MastodonNetworkError):  # refused by Mastodon.py itself
             return SendResult(Outcome.FAILED, reason=f"cannot send {step}: {_failure(exc)}")
-        cause = _cause(exc)
+        cause = wrapped_cause(exc)
         kind = type(cause).__name__ if cause is not None else type(exc).__name__
         if cause is not None and never_sent(cause):
             return SendResult(Outcome.RETRY_LATER, retry_at=retry_at,
@@ -492,32 +336,7 @@ class MastodonPublisher:
 
     # -- reading --
 
-    def _timeline(self, api: _Api, remote_user_id: str | None,
-                  since: datetime) -> TimelineResult:
-        extra: dict[str, str] = {}
-        if remote_user_id is None:
-            remote_user_id = str(api.call(api.client.account_verify_credentials)["id"])
-            extra["user_id"] = remote_user_id
-        found: list[RecentPost] = []
-        max_id: str | None = None
-        for _ in range(TIMELINE_PAGES):
-            page = api.call(functools.partial(
-                api.client.account_statuses, remote_user_id, exclude_reblogs=True,
-                since_id=since, max_id=max_id, limit=TIMELINE_LIMIT))
-            found += [RecentPost(remote_id=str(s["id"]), text=plain_text(str(s["content"])),
-                                 created_at=_aware(s["created_at"])) for s in page]
-            if len(page) < TIMELINE_LIMIT:
-                break
-            max_id = str(page[-1]["id"])
-        else:
-            return TimelineResult(
-                ok=False, rate=_rate(api.answers.response), extra=extra,
-                reason=f"more than {TIMELINE_PAGES * TIMELINE_LIMIT} statuses since "
-                       f"{since.isoformat()}; cannot tell whether the post is among them")
-        return TimelineResult(posts=tuple(p for p in found if p.created_at >= since),
-                              rate=_rate(api.answers.response), extra=extra)
-
-    def _statuses(self, api: _Api, ids: list[str]) -> list[Any]:
+    def _statuses(self, api: Api, ids: list[str]) -> list[Any]:
         try:
             return list(api.call(lambda: api.client.statuses(ids)))
         except MastodonVersionError:  # older than 4.3: no batch read
@@ -535,12 +354,12 @@ class MastodonPublisher:
         if response is None:
             return f"no answer from the instance reading {what} ({_failure(exc)})"
         return f"the instance answered {response.status_code} reading {what}: " \
-               f"{_message(response)}"
+               f"{error_message(response)}"
 
     def _read_refused(self, response: requests.Response | None, exc: MastodonError,
                       credentials: Credentials) -> MetricsResult:
-        rate = _rate(response)
-        reason = _scrub(self._read_failure(response, exc, "statuses"), credentials)
+        rate = rate_info(response)
+        reason = scrub(self._read_failure(response, exc, "statuses"), credentials)
         status = response.status_code if response is not None else None
         if status == 429:
             now = self._clock()
@@ -576,25 +395,9 @@ def _read(image: Image) -> tuple[Image, bytes]:
                                                       f"{exc.strerror or exc}")) from None
 
 
-def _check_length(text: str, instance: InstanceInfo, *, has_media: bool) -> None:
-    """Refuse, before sending, what the instance would refuse: too long by its own limit."""
-    measured = measure(text, "mastodon", limit=instance.max_characters)
-    if measured.length > instance.max_characters:
-        raise SendStopped(SendResult(Outcome.FAILED, reason=(
-            f"too long for {_host(instance.url)}: {measured.length} characters where it "
-            f"allows {instance.max_characters} (each link counts 23); nothing was sent")))
-    if measured.problem is not None and not (has_media and not text.strip()):
-        raise SendStopped(SendResult(Outcome.FAILED, reason=f"cannot be posted on Mastodon: "
-                                                      f"{measured.problem}"))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _failure(exc: BaseException) -> str:
     """A short description of a failure that cannot carry a token."""
-    cause = _cause(exc)
+    cause = wrapped_cause(exc)
     if isinstance(exc, MastodonNetworkError) and cause is not None:
         return type(cause).__name__
     if isinstance(exc, MastodonIllegalArgumentError | MastodonVersionError):
@@ -605,27 +408,6 @@ def _failure(exc: BaseException) -> str:
 # ---- connecting accounts ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MastodonApp:
-    """Chorus registered on one instance: what the authorisation steps need."""
-
-    instance: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    timeout: float = 10.0
-
-
-@dataclass(frozen=True)
-class MastodonConnection:
-    """What connecting an account produced: its credentials and who it is on its instance."""
-
-    credentials: Credentials
-    user_id: str
-    username: str
-    instance: str
-    sandbox: bool
-
-
 def register_app(instance: str, timeout: float) -> MastodonApp:
     """Register Chorus on the instance (POST /api/v1/apps) for the out-of-band code flow.
 
@@ -634,7 +416,7 @@ def register_app(instance: str, timeout: float) -> MastodonApp:
     need a table Chorus does not have.
     """
     instance = instance.rstrip("/")
-    answers = _LastAnswer()
+    answers = LastAnswer()
     try:
         with requests.Session() as session:
             session.hooks["response"].append(answers)
@@ -642,12 +424,12 @@ def register_app(instance: str, timeout: float) -> MastodonApp:
                 APP_NAME, scopes=list(SCOPES), redirect_uris=OOB, api_base_url=instance,
                 request_timeout=timeout, session=session, user_agent=USER_AGENT)
     except MastodonError as exc:
-        raise MastodonAuthError(f"could not reach {_host(instance)} to register Chorus "
+        raise MastodonAuthError(f"could not reach {host_of(instance)} to register Chorus "
                                 f"({_failure(exc)})") from None
     except (KeyError, TypeError):  # Mastodon.py reads any answer as if it were the app
         said = ("no answer" if answers.response is None else
-                f"{answers.response.status_code}: {_message(answers.response)}")
-        raise MastodonAuthError(f"{_host(instance)} did not register Chorus as an app "
+                f"{answers.response.status_code}: {error_message(answers.response)}")
+        raise MastodonAuthError(f"{host_of(instance)} did not register Chorus as an app "
                                 f"({said}); is it a Mastodon instance?") from None
     return MastodonApp(instance, str(client_id), str(client_secret), timeout)
 
@@ -665,9 +447,9 @@ def finish_connect(app: MastodonApp, code: str) -> MastodonConnection:
             token = api.call(lambda: api.client.log_in(code=code.strip(), redirect_uri=OOB,
                                                        scopes=list(SCOPES)))
         except MastodonError as exc:
-            said = _message(api.answers.response) if api.answers.response is not None \
+            said = error_message(api.answers.response) if api.answers.response is not None \
                 else _failure(exc)
-            raise MastodonAuthError(f"{_host(app.instance)} did not accept the code "
+            raise MastodonAuthError(f"{host_of(app.instance)} did not accept the code "
                                     f"({said})") from None
     return verify(app.instance, str(token), app.timeout,
                   extra={"client_id": app.client_id, "client_secret": app.client_secret})
@@ -682,9 +464,9 @@ def verify(instance: str, token: str, timeout: float, *,
             me = api.call(api.client.account_verify_credentials)
         except MastodonError as exc:
             response = api.answers.response
-            said = (f"{response.status_code}: {_message(response)}" if response is not None
+            said = (f"{response.status_code}: {error_message(response)}" if response is not None
                     else _failure(exc))
-            raise MastodonAuthError(f"{_host(instance)} refused the token ({said})") from None
+            raise MastodonAuthError(f"{host_of(instance)} refused the token ({said})") from None
         sandbox = bool(api.answers.response is not None
                        and api.answers.response.headers.get("X-Chorus-Sandbox") == "1")
     username = str(me["acct"] or me["username"])

@@ -16,7 +16,8 @@ from typing import Any
 
 from campaigns.config.secrets import Credentials
 from scheduler.publishers.base import Image, SendRequest, SendResult
-from scheduler.publishers.x import SANDBOX_APP_KEY, XPublisher
+from scheduler.publishers.x import XPublisher
+from scheduler.publishers.x_oauth import SANDBOX_APP_KEY
 from scheduler.sandbox.client import SandboxClient
 from scheduler.sandbox.server import RunningSandbox, start
 

@@ -11,7 +11,8 @@ import requests
 
 from campaigns.config.secrets import Credentials
 from scheduler.publishers.base import Image, SendRequest
-from scheduler.publishers.bluesky import BlueskyPublisher, credentials_for
+from scheduler.publishers.bluesky import BlueskyPublisher
+from scheduler.publishers.bluesky_login import credentials_for
 from tests.e2e import Sandbox
 
 XRPC = "/bluesky/xrpc"

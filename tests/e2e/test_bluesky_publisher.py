@@ -23,8 +23,9 @@ from scheduler.publishers.base import (
     SendRequest,
     SendResult,
 )
-from scheduler.publishers.bluesky import BlueskyPublisher, credentials_for
+from scheduler.publishers.bluesky import BlueskyPublisher
 from scheduler.publishers.bluesky_keys import record_key
+from scheduler.publishers.bluesky_login import credentials_for
 from tests.e2e import PNG, Sandbox, closed_port
 from tests.e2e.bluesky_kit import (
     XRPC,

@@ -23,7 +23,8 @@ from campaigns.config.secrets import Vault
 from campaigns.core.clock import utcnow
 from campaigns.storage import db
 from campaigns.storage.models import Account, Delivery, DeliveryStatus, EngagementSnapshot
-from scheduler.collector import Collector, CollectorConfig, parse_schedule
+from scheduler.collect_schedule import CollectorConfig, parse_schedule
+from scheduler.collector import Collector
 from scheduler.dispatch import Dispatcher, WorkerConfig
 from scheduler.publishers.bluesky import BlueskyPublisher
 from scheduler.sandbox import seed

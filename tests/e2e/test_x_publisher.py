@@ -16,7 +16,8 @@ import requests
 from campaigns.config.secrets import Credentials
 from campaigns.core.clock import utcnow
 from scheduler.publishers.base import Image, Outcome, SendRequest, SendResult
-from scheduler.publishers.x import RETRY_WITHOUT_RESET, XPublisher
+from scheduler.publishers.x import XPublisher
+from scheduler.publishers.x_outcomes import RETRY_WITHOUT_RESET
 from tests.e2e import PNG, Sandbox, closed_port, request, send
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)

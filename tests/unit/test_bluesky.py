@@ -8,7 +8,8 @@ import pytest
 
 from campaigns.cli.connect_bluesky import sandbox_name_matches
 from scheduler.publishers.base import Outcome, RateInfo, ReadOutcome
-from scheduler.publishers.bluesky import (
+from scheduler.publishers.bluesky_keys import KEY_EPOCH, is_tid, record_key, tid
+from scheduler.publishers.bluesky_outcomes import (
     RETRY_UNREACHED,
     RETRY_WITHOUT_RESET,
     Failure,
@@ -17,7 +18,6 @@ from scheduler.publishers.bluesky import (
     read_outcome,
     send_outcome,
 )
-from scheduler.publishers.bluesky_keys import KEY_EPOCH, is_tid, record_key, tid
 from scheduler.sandbox.bluesky_api import handle_for
 
 NOW = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)
