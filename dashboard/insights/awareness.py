@@ -18,7 +18,7 @@ from campaigns.storage.users import Viewer
 WINDOW_COLUMNS = ("event", "name", "short", "year", "start", "end", "campaign")
 
 
-def _planned(session: Session, viewer: Viewer) -> dict[tuple[str, int], list[str]]:
+def campaigns_by_event(session: Session, viewer: Viewer) -> dict[tuple[str, int], list[str]]:
     """The partnership's campaigns by (event, year)."""
     if not viewer.sees_everything:  # the board's pages only; partners see no analysis
         return {}
@@ -33,7 +33,7 @@ def _planned(session: Session, viewer: Viewer) -> dict[tuple[str, int], list[str
 def event_windows(*, session: Session, viewer: Viewer, years: Iterable[int]) -> pd.DataFrame:
     """The dates in each of `years` of every awareness event the partnership has a campaign
     for (in any year), with that year's campaign, if any."""
-    planned = _planned(session, viewer)
+    planned = campaigns_by_event(session, viewer)
     keys = {event_key for event_key, _ in planned}
     events = [calendar.parse_event(e.definition)
               for e in session.scalars(select(Event).where(Event.key.in_(keys)))]

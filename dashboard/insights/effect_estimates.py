@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from campaigns.formats.reports.values import ALL, OFFENCES
 from campaigns.storage.users import BOARD, Viewer
-from dashboard.insights.awareness import _planned, event_windows
-from dashboard.insights.periods import _day
+from dashboard.insights.awareness import campaigns_by_event, event_windows
+from dashboard.insights.periods import long_date
 from dashboard.insights.reports import reporting_areas, weekly_reports
 from dashboard.queries import SYNTHETIC_LABEL
 
@@ -94,7 +94,7 @@ def effect_years(*, session: Session, viewer: Viewer, area: str) -> EffectYears 
     if series.empty:
         return None
     first, last = series["week"].min(), series["week"].max() + pd.Timedelta(days=6)
-    campaigns = {year for _, year in _planned(session, viewer)}
+    campaigns = {year for _, year in campaigns_by_event(session, viewer)}
     years = sorted(set(range(first.year, last.year + 1)) | campaigns, reverse=True)
     windows = event_windows(session=session, viewer=viewer, years=years)
     earliest = (first + pd.Timedelta(weeks=MIN_BASELINE_WEEKS)).date()
@@ -197,7 +197,7 @@ def estimate_effects(
 
 
 def _dates(start: date, end: date) -> str:
-    return _day(start) if start == end else f"{_day(start)} to {_day(end)}"
+    return long_date(start) if start == end else f"{long_date(start)} to {long_date(end)}"
 
 
 def _sentence(text: str) -> str:

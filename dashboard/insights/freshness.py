@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.storage.models import EngagementSnapshot, ReportCount, ReportDataset
-from dashboard.insights.periods import _day
+from dashboard.insights.periods import long_date
 from dashboard.queries import local_text
 
 
@@ -23,10 +23,10 @@ def freshness(*, session: Session, zone: str, area: str | None) -> pd.DataFrame:
         latest = session.scalar(select(func.max(ReportCount.period_end))
                                 .where(ReportCount.area == area))
         rows.append({"what": f"Latest reporting figures for {area}",
-                     "latest": _day(latest) if latest else "none", "detail": "end of the "
+                     "latest": long_date(latest) if latest else "none", "detail": "end of the "
                      "latest period with a count"})
     rows.append({"what": "Latest reporting figures, any area",
-                 "latest": _day(latest_any) if latest_any else "none",
+                 "latest": long_date(latest_any) if latest_any else "none",
                  "detail": "end of the latest period with a count"})
     last = session.execute(select(ReportDataset.imported_at, ReportDataset.file_name,
                                   ReportDataset.imported_by)

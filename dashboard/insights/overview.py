@@ -16,7 +16,7 @@ from dashboard.insights.freshness import freshness
 from dashboard.insights.headline import Figure, headline, sandbox_note
 from dashboard.insights.networks import network_reach
 from dashboard.insights.partners import campaign_reach, contribution, contribution_summary
-from dashboard.insights.periods import Period, _week_key
+from dashboard.insights.periods import Period, week_key
 from dashboard.insights.reach import (
     by_campaign,
     by_network,
@@ -42,7 +42,7 @@ def weekly_table(
 ) -> pd.DataFrame:
     """The numbers behind the weekly charts, one row a week and a total: reach, the
     awareness events of the week and (under disclosure control) the reports."""
-    table = weekly.assign(week=weekly["week"].map(_week_key))
+    table = weekly.assign(week=weekly["week"].map(week_key))
     if not table["sandbox impressions"].any() and not table["sandbox posts"].any():
         table = table.drop(columns=["sandbox posts", "sandbox impressions",
                                     "sandbox engagements"])

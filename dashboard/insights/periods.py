@@ -37,8 +37,8 @@ class Period:
         return Period(self.first_week - timedelta(weeks=self.weeks), self.weeks)
 
     def describe(self) -> str:
-        return (f"the {self.weeks} weeks from Monday {_day(self.first_week)} to Sunday "
-                f"{_day(self.last_day)}")
+        return (f"the {self.weeks} weeks from Monday {long_date(self.first_week)} to Sunday "
+                f"{long_date(self.last_day)}")
 
 
 def period_ending(day: date, weeks: int) -> Period:
@@ -51,9 +51,9 @@ def weeks_label(weeks: int) -> str:
     return f"{weeks} weeks"
 
 
-def _day(value: date) -> str:
+def long_date(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
-def _week_key(week: pd.Timestamp) -> str:
+def week_key(week: pd.Timestamp) -> str:
     return f"{week:%Y-%m-%d}"

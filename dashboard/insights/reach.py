@@ -40,7 +40,7 @@ from campaigns.storage.models import (
     UTCDateTime,
 )
 from campaigns.storage.users import Viewer
-from dashboard.insights.periods import Period, _day
+from dashboard.insights.periods import Period, long_date
 from dashboard.queries import SANDBOX_LABEL
 
 # ---- reach (SQL) ------------------------------------------------------------------------------
@@ -220,5 +220,5 @@ def reach_summary(weekly: pd.DataFrame, period: Period) -> str:
     best = weekly.loc[weekly["impressions"].idxmax()]
     return (f"In {period.describe()}, the partnership's posts gained {total:,} impressions "
             f"and {int(weekly['engagements'].sum()):,} engagements; the most impressions came "
-            f"in the week of {_day(best['week'].date())} ({int(best['impressions']):,})."
+            f"in the week of {long_date(best['week'].date())} ({int(best['impressions']):,})."
             + extra)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from campaigns.analysis.disclosure import TOTAL, suppress
 from campaigns.formats.reports.values import ALL, MOTIVATING_FACTORS, OFFENCES, STRANDS
 from campaigns.storage.models import ReportCount, ReportDataset
-from dashboard.insights.periods import _day, _week_key
+from dashboard.insights.periods import long_date, week_key
 
 # ---- reports (SQL) ----------------------------------------------------------------------------
 
@@ -92,7 +92,7 @@ def suppressed_reports(reports: pd.DataFrame, threshold: int) -> pd.DataFrame:
     columns = [OFFENCES_SERIES, *STRAND_NAMES.values(), "motivating factors"]
     if reports.empty:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="week"))
-    keyed = reports.assign(week=reports["week"].map(_week_key))
+    keyed = reports.assign(week=reports["week"].map(week_key))
     offences = keyed[(keyed["strand"] == ALL) & (keyed["measure"] == OFFENCES)]
     strands = keyed[(keyed["measure"] == MOTIVATING_FACTORS) & keyed["strand"].isin(STRANDS)]
     parts = []
@@ -134,7 +134,8 @@ def reports_summary(shown: pd.DataFrame, area: str, threshold: int) -> str:
     weeks = len(shown) - 1
     total = shown.loc[TOTAL, OFFENCES_SERIES] or "no figure"
     numbers = shown.drop(index=TOTAL)[OFFENCES_SERIES].map(shown_number)
-    busiest = (f"; the busiest week was that of {_day(date.fromisoformat(str(numbers.idxmax())))}"
+    busiest = (f"; the busiest week was that of "
+               f"{long_date(date.fromisoformat(str(numbers.idxmax())))}"
                f" ({int(numbers.max())})" if numbers.notna().any() else "")
     return (f"In {area}, {total} hate crime offences were reported in the {weeks} weeks with "
             f"figures, all sources added together{busiest}. Lines show offences and, for each "
