@@ -7,7 +7,6 @@ pay for it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,7 +15,7 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from campaigns.cli.runtime import fail, runtime
-from campaigns.config.secrets import Credentials, SecretKeyMissing, Vault
+from campaigns.config.secrets import Credentials
 from campaigns.config.settings import Settings
 from campaigns.core.clock import utcnow
 from campaigns.storage import db
@@ -145,7 +144,7 @@ def accounts_connect(
         raise fail(f"connecting {network!r} accounts is not supported; use x, mastodon or "
                    "bluesky")
     with runtime() as rt:
-        vault = _vault(rt.vault)
+        vault = rt.vault()  # before any browser step: a missing key should stop us early
         if account is not None or sandbox is not None:
             with rt.sessions() as session:  # fail before anything is created or authorised
                 _find(session, account=account, username=sandbox)
@@ -169,14 +168,6 @@ def accounts_connect(
                     f"account's handle {handle}", fg=typer.colors.YELLOW, err=True)
     if released:
         typer.echo(f"{released} posts held while it was disconnected are back in the schedule")
-
-
-def _vault(make: Callable[[], Vault]) -> Vault:
-    """The vault, before any browser step: a missing key should stop us early."""
-    try:
-        return make()
-    except SecretKeyMissing as exc:
-        raise fail(str(exc)) from None
 
 
 def _find(session: Session, *, account: str | None, username: str | None) -> Account:

@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 import typer
 from sqlalchemy.orm import Session
 
-from campaigns.cli.runtime import Runtime, fail, runtime
-from campaigns.config.secrets import SecretKeyMissing, Vault
+from campaigns.cli.runtime import fail, runtime
 from campaigns.config.settings import Settings
 from campaigns.core.clock import utcnow
 from campaigns.storage import db
@@ -50,7 +49,7 @@ def connect(*, account: str | None, sandbox: str | None, handle: str | None,
     """Connect a Bluesky account: with the sandbox's app password for `sandbox`, else by
     logging in as `handle` (by default the account's own) on `service`."""
     with runtime() as rt:
-        vault = _vault(rt)
+        vault = rt.vault()  # before any login: a missing key should stop us early
         with rt.sessions() as session:  # fail before anything is created or logged in to
             target = _target(session, account=account, handle=handle, sandbox=sandbox)
             key, known_handle = target.key, target.handle
@@ -73,14 +72,6 @@ def connect(*, account: str | None, sandbox: str | None, handle: str | None,
                     f"handle {known_handle}", fg=typer.colors.YELLOW, err=True)
     if released:
         typer.echo(f"{released} posts held while it was disconnected are back in the schedule")
-
-
-def _vault(rt: Runtime) -> Vault:
-    """The vault, before any login: a missing key should stop us early."""
-    try:
-        return rt.vault()
-    except SecretKeyMissing as exc:
-        raise fail(str(exc)) from None
 
 
 def _target(session: Session, *, account: str | None, handle: str | None,

@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 import typer
 from sqlalchemy.orm import Session
 
-from campaigns.cli.runtime import Runtime, fail, runtime
-from campaigns.config.secrets import SecretKeyMissing, Vault
+from campaigns.cli.runtime import fail, runtime
 from campaigns.config.settings import Settings
 from campaigns.core.clock import utcnow
 from campaigns.storage import db
@@ -55,7 +54,7 @@ def connect(*, account: str | None, sandbox: str | None, instance: str | None) -
         raise fail("give --instance or --sandbox, not both: the sandbox's instance is the "
                    "one at CHORUS_X_API_URL")
     with runtime() as rt:
-        vault = _vault(rt)
+        vault = rt.vault()  # before any step at the instance: a missing key stops us early
         if account is not None or sandbox is not None:
             with rt.sessions() as session:  # fail before anything is created or authorised
                 _target(session, account=account, username=sandbox, domain=None)
@@ -79,14 +78,6 @@ def connect(*, account: str | None, sandbox: str | None, instance: str | None) -
                     f"from the account's handle {handle}", fg=typer.colors.YELLOW, err=True)
     if released:
         typer.echo(f"{released} posts held while it was disconnected are back in the schedule")
-
-
-def _vault(rt: Runtime) -> Vault:
-    """The vault, before any step at the instance: a missing key should stop us early."""
-    try:
-        return rt.vault()
-    except SecretKeyMissing as exc:
-        raise fail(str(exc)) from None
 
 
 def _target(session: Session, *, account: str | None, username: str | None,

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from campaigns.cli.runtime import fail, runtime
-from campaigns.config.secrets import SecretKeyMissing
 from campaigns.core.clock import utcnow
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ def engagement_collect(
         try:
             collector = build_collector(rt.settings, sessions=rt.sessions, vault=rt.vault(),
                                         publishers=build_publishers(rt.settings))
-        except (ScheduleError, SecretKeyMissing) as exc:
+        except ScheduleError as exc:
             raise fail(str(exc)) from None
         report = collector.sweep(utcnow(), everything=everything)
     _print_report(report)

@@ -13,7 +13,7 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.config.secrets import Vault, vault_from_settings
+from campaigns.config.secrets import SecretKeyMissing, Vault, vault_from_settings
 from campaigns.config.settings import Settings, load_settings
 from campaigns.formats.content import EVENTS_FILE, Library, read_library
 from campaigns.storage import db
@@ -26,10 +26,13 @@ class Runtime:
     sessions: sessionmaker[Session]
 
     def vault(self) -> Vault:
-        """The token vault; fails with a clear message when no key is configured."""
+        """The token vault; the command fails with a clear message when no key is configured."""
         key = self.settings.secret_key
-        return vault_from_settings(key.get_secret_value() if key else None,
-                                   demo=self.settings.demo)
+        try:
+            return vault_from_settings(key.get_secret_value() if key else None,
+                                       demo=self.settings.demo)
+        except SecretKeyMissing as exc:
+            raise fail(str(exc)) from None
 
 
 @contextmanager

@@ -10,7 +10,6 @@ import typer
 from cryptography.fernet import Fernet
 
 from campaigns.cli.runtime import fail, runtime
-from campaigns.config.secrets import SecretKeyMissing
 from campaigns.storage import db
 from campaigns.storage.accounts import reseal_tokens
 
@@ -29,10 +28,7 @@ def secrets_rotate() -> None:
     """
     old_keys = _old_keys()
     with runtime() as rt:
-        try:
-            vault = rt.vault()
-        except SecretKeyMissing as exc:
-            raise fail(str(exc)) from None
+        vault = rt.vault()
         with db.transaction(rt.sessions) as session:
             result = reseal_tokens(vault=vault, old_keys=old_keys, session=session)
     typer.echo(f"{result.resealed} account tokens now encrypted with the current key")

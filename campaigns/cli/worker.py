@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from campaigns.cli.runtime import Runtime, fail, runtime, safe_url
-from campaigns.config.secrets import SecretKeyMissing, Vault
+from campaigns.config.secrets import Vault
 from campaigns.core.clock import utcnow
 
 
@@ -45,10 +45,7 @@ def _vault_opening_tokens(rt: Runtime) -> Vault:
     hold every account's posts as disconnected, so it refuses to start instead."""
     from campaigns.storage.accounts import unopenable_tokens
 
-    try:
-        vault = rt.vault()
-    except SecretKeyMissing as exc:
-        raise fail(str(exc)) from None
+    vault = rt.vault()
     with rt.sessions() as session:
         unopenable, stored = unopenable_tokens(vault=vault, session=session)
     if stored and len(unopenable) == stored:
