@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from campaigns.config.secrets import Credentials, SecretKeyMissing, Vault
 from campaigns.core.planning import words
+from campaigns.formats.images import ImageRefused, confined
 from campaigns.storage.control import HELD_FOR_ACCOUNT
 from campaigns.storage.deliveries import change_status
 from campaigns.storage.models import Account, AuditEntry, Delivery, DeliveryStatus, Post
@@ -247,10 +248,17 @@ class Dispatcher:
                 self._hold_account(session, account, f"{HELD_FOR_ACCOUNT}: {reason}", now)
                 return None
             credentials = self._refreshed(publisher, account, credentials, now)
+            try:
+                images = self._images(delivery.post)
+            except ImageRefused as refused:  # named outside the content directory, say
+                reason = f"image refused: {refused}"
+                self._move(session, delivery, S.FAILED, reason, now)
+                self._alert(session, "failed", delivery, reason, now)
+                return None
             request = SendRequest(
                 delivery_id=delivery.id, account_key=account.key,
                 remote_user_id=account.remote_user_id, credentials=credentials,
-                text=delivery.text, images=self._images(delivery.post),
+                text=delivery.text, images=images,
             )
             since = (delivery.claimed_at or now) - RECONCILE_MARGIN
             first_try = session.scalar(
@@ -280,8 +288,9 @@ class Dispatcher:
         return fresh
 
     def _images(self, post: Post) -> tuple[Image, ...]:
+        """The post's images, each confined to the content directory (raises ImageRefused)."""
         root = self.config.content_root
-        return tuple(Image(root / i["file"], i["alt"]) for i in post.images or [])
+        return tuple(Image(confined(root, i["file"]), i["alt"]) for i in post.images or [])
 
     def _find_sent(self, publisher: Publisher, request: SendRequest,
                    since: datetime) -> str | bool | None:

@@ -34,7 +34,8 @@ def posts_import(
         try:
             with db.transaction(rt.sessions) as session:
                 result = import_csv(
-                    file, session=session, approver=name, timezone=rt.settings.timezone,
+                    file, session=session, content_dir=rt.settings.content_dir,
+                    approver=name, timezone=rt.settings.timezone,
                     near_duplicate_threshold=rt.settings.near_duplicate_threshold,
                     now=utcnow(),
                 )

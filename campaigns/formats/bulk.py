@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,9 +37,17 @@ from campaigns.core import text as measuring
 from campaigns.core.planning import PlannedDelivery, similarity, words
 from campaigns.core.timezones import LocalTimeKind, classify_local
 from campaigns.formats.content import compose
+from campaigns.formats.images import ImageRefused, read_image
 from campaigns.formats.suggest import suggest
 
 REQUIRED = ("account", "send_at", "text")
+
+#: Far more than a year of one-off posts; the near-duplicate check compares rows in pairs.
+MAX_ROWS = 2_000
+MAX_CHARACTERS = 5_000_000
+
+#: Control characters no network takes in a post (tab and line breaks are allowed).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 OPTIONAL = ("link", "image", "alt_text")
@@ -91,7 +100,8 @@ class AccountInfo:
 
 @dataclass(frozen=True)
 class BulkImage:
-    path: Path
+    name: str  # as the CSV names it, relative to its folder
+    data: bytes = field(repr=False)
     alt: str
 
 
@@ -138,10 +148,8 @@ def check_csv(
 ) -> CheckedFile:
     """Every valid row of a CSV text, and every problem with its row and column."""
     checked = CheckedFile(name)
-    try:
-        records = list(csv.reader(content.splitlines(keepends=True)))
-    except csv.Error as exc:
-        checked.report(0, "", f"not a readable CSV file ({exc})")
+    records = read_records(content, checked)
+    if records is None:
         return checked
     if not records or not any(cell.strip() for cell in records[0]):
         checked.report(1, "", "no header row: expected columns " + ", ".join(REQUIRED))
@@ -162,6 +170,41 @@ def check_csv(
     _check_x_duplicates(checked, near_duplicate_threshold)
     checked.problems.sort(key=lambda p: (p.row, _column_order(p.column)))
     return checked
+
+
+def read_records(content: str, checked: CheckedFile) -> list[list[str]] | None:
+    """The CSV's rows, read strictly; None (with the problem reported) when a row is not CSV.
+
+    Strict reading matters: a quote left open would otherwise swallow the rows after it into
+    one post's text, and that post would be scheduled.
+    """
+    if len(content) > MAX_CHARACTERS:
+        checked.report(0, "", f"the file is larger than {MAX_CHARACTERS // 1_000_000} MB; "
+                              f"split it (at most {MAX_ROWS:,} posts per file)")
+        return None
+    reader = csv.reader(content.splitlines(keepends=True), strict=True)
+    records: list[list[str]] = []
+    try:
+        for record in reader:
+            records.append(record)
+            if len(records) > MAX_ROWS + 1:
+                checked.report(0, "", f"more than {MAX_ROWS:,} posts; split the file")
+                return None
+    except csv.Error as exc:
+        row = len(records) + 1
+        checked.report(row, "", _csv_problem(str(exc)))
+        return None
+    return records
+
+
+def _csv_problem(error: str) -> str:
+    if "end of data" in error or "expected after" in error:
+        return ("a quote (\") in this row is not closed, or text follows a closing quote: a "
+                "text with commas or line breaks goes in double quotes, and a quote inside it "
+                "is written twice (\"\")")
+    if "field larger" in error:
+        return f"a value is longer than {csv.field_size_limit():,} characters"
+    return f"not readable as CSV ({error})"
 
 
 @dataclass(frozen=True)
@@ -215,6 +258,13 @@ def _check_row(
     def report(column: str, message: str) -> None:
         checked.report(row, column, message)
 
+    for column, index in columns.items():
+        found = _CONTROL.search(record[index]) if index < len(record) else None
+        if found:
+            report(column, f"contains a control character (U+{ord(found.group()):04X}) that "
+                           "cannot be posted; remove it")
+    if len(checked.problems) > before:
+        return
     width = header.width
     if len(record) > width and any(cell.strip() for cell in record[width:]):
         report("", f"{len(record)} values but the header has {width} columns "
@@ -329,12 +379,12 @@ def _image(value: str, alt: str, folder: Path, report: _Report) -> BulkImage | N
         report("alt_text", "an image needs alt text describing it for screen-reader users")
     elif len(alt) > MAX_ALT_TEXT:
         report("alt_text", f"{len(alt)} characters; alt text may have at most {MAX_ALT_TEXT}")
-    path = (folder / value).resolve()
-    if not path.is_file():
-        report("image", f"image file {value!r} not found (paths are relative to the CSV's "
-                        "folder)")
+    try:
+        data = read_image(folder, value)
+    except ImageRefused as refused:
+        report("image", f"{refused} (paths are relative to the CSV's folder)")
         return None
-    return BulkImage(path, alt) if alt else None
+    return BulkImage(value, data, alt) if alt else None
 
 
 def _check_repeats(checked: CheckedFile) -> None:
@@ -378,8 +428,18 @@ class BulkImportInvalid(ValueError):
         self.problems = list(problems)
 
 
-def campaign_key_for(content: str) -> str:
-    """The campaign a file's posts belong to, named by what the file says."""
+def campaign_key_for(records: Sequence[Sequence[str]]) -> str:
+    """The campaign a file's posts belong to, named by what its rows say: the same rows saved
+    with other line endings, or with blank rows added, are the same campaign."""
+    rows = [[cell.replace("\r\n", "\n").replace("\r", "\n") for cell in record]
+            for record in records if any(cell.strip() for cell in record)]
+    canonical = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    return KEY_PREFIX + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:24]
+
+
+def legacy_campaign_key_for(content: str) -> str:
+    """The key earlier versions gave a file (a digest of its exact bytes), so that a file
+    imported before this change is still recognised."""
     return KEY_PREFIX + hashlib.sha256(content.encode("utf-8")).hexdigest()[:24]
 
 
@@ -390,11 +450,15 @@ def read_csv_text(path: Path) -> str:
     """
     name = display_name(path)
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_CHARACTERS * 4 + 1)  # UTF-8 takes at most 4 bytes a character
+        return raw.decode("utf-8-sig")
     except FileNotFoundError:
         message = "file not found"
     except IsADirectoryError:
         message = "is a folder, not a CSV file"
+    except OSError as exc:
+        message = f"cannot be read ({exc.strerror or exc})"
     except UnicodeDecodeError as exc:
         message = (f"not UTF-8 text (byte {exc.start + 1}): save it from the spreadsheet as "
                    "'CSV UTF-8'")

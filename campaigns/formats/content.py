@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from campaigns.core import calendar, entities, text
 from campaigns.core.timezones import LocalTimeKind, classify_local
+from campaigns.formats.images import ImageRefused, read_image
 from campaigns.formats.schema import (
     CampaignFile,
     ChannelIn,
@@ -145,6 +146,12 @@ def _load(library: Library, name: Path, required: bool = True) -> Located | None
         library.problems.append(
             Problem(_display(library.root, name), 1, "", "not UTF-8 text")
         )
+    except IsADirectoryError:
+        library.problems.append(Problem(_display(library.root, name), 1, "",
+                                        "is a folder, not a YAML file: rename or move it"))
+    except OSError as exc:
+        library.problems.append(Problem(_display(library.root, name), 1, "",
+                                        f"cannot be read ({exc.strerror or exc})"))
     return None
 
 
@@ -340,8 +347,10 @@ def _check_post(
                    f"unknown partner {partner_key!r}"
                    + suggest(partner_key, library.declared["partners"] or ()))
     for index, image in enumerate(post.images):
-        if not (library.root / image.file).is_file():
-            report((*path, "images", index, "file"), f"image file {image.file!r} not found")
+        try:
+            read_image(library.root, image.file)
+        except ImageRefused as refused:
+            report((*path, "images", index, "file"), str(refused))
 
 
 def _variants(path: PathKey, post: PostIn) -> Iterator[tuple[PathKey, str, str]]:

@@ -30,7 +30,7 @@ PartnerKind = Literal[
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 
 
 class Strict(BaseModel):
@@ -88,11 +88,11 @@ class SendIn(Strict):
     @field_validator("at", mode="before")
     @classmethod
     def _clock_time(cls, value: object) -> str:
-        if isinstance(value, int):  # YAML 1.1 reads an unquoted 10:00 as sexagesimal 600
-            value = f"{value // 60:02d}:{value % 60:02d}"
-        if not isinstance(value, str) or not _TIME.match(value):
+        # The content loader reads `9:30` as written (not YAML 1.1's base-60 number 570), so a
+        # number here is a time written without its colon, such as 930: refuse, never guess.
+        if not isinstance(value, str) or not _TIME.match(value.strip()):
             raise ValueError("send time must be a 24-hour clock time such as '09:30'")
-        return value
+        return value.strip().zfill(5)
 
     @model_validator(mode="after")
     def _one_anchor(self) -> SendIn:

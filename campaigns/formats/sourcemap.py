@@ -1,7 +1,16 @@
-"""YAML that remembers where each value came from, so errors can name the file and line."""
+"""YAML that remembers where each value came from, so errors can name the file and line.
+
+Content files are written by people and may come from anyone, so the loader is strict and
+bounded: it refuses a key given twice (YAML keeps the last one silently), reads `9:30` as the
+text written rather than YAML 1.1's base-60 number 570, accepts only YAML's plain tags (no
+`!!python/...`), and refuses files over MAX_BYTES, nesting past MAX_DEPTH and aliases that
+expand past MAX_NODES (a "billion laughs" file is a few hundred bytes). Every refusal is a
+YamlSyntaxError naming the line.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +19,18 @@ import yaml
 
 PathKey = tuple[str | int, ...]
 
+#: Far beyond any real content file (the whole demo library is about 60 KB).
+MAX_BYTES = 2 * 1024 * 1024
+#: Content files nest about six levels deep.
+MAX_DEPTH = 40
+#: Values built from one file, counting each use of an alias in full.
+MAX_NODES = 200_000
+
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+)
+
 
 class YamlSyntaxError(ValueError):
     def __init__(self, file: Path, line: int, message: str) -> None:
@@ -17,6 +38,59 @@ class YamlSyntaxError(ValueError):
         self.file = file
         self.line = line
         self.message = message
+
+
+class _Refused(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.1's implicit types without base 60: `9:30` stays the text "9:30"."""
+
+
+_Resolver.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+}
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."),
+)
+
+
+class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+              yaml.composer.Composer, yaml.constructor.SafeConstructor, _Resolver):
+    """PyYAML's safe loader with the resolver above and a bound on nesting while composing."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _Refused(mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 @dataclass
@@ -37,36 +111,97 @@ class Located:
 
 
 def load_located(file: Path) -> Located:
-    """Parse `file`; raises YamlSyntaxError naming the line of a syntax error."""
-    text = file.read_text(encoding="utf-8")
+    """Parse `file`; raises YamlSyntaxError naming the line of anything it refuses.
+
+    OSError (missing, a folder, unreadable) and UnicodeDecodeError pass to the caller, which
+    knows how to name the file to its reader.
+    """
+    with file.open("rb") as stream:
+        raw = stream.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise YamlSyntaxError(file, 1, f"file is larger than {MAX_BYTES // 1024 // 1024} MB; "
+                                       "content files are a few kilobytes")
+    return parse_located(raw.decode("utf-8"), file)
+
+
+def load_data(text: str, file: Path) -> Any:
+    """Only the data of a YAML text, read as strictly as load_located."""
+    return parse_located(text, file).data
+
+
+def parse_located(text: str, file: Path) -> Located:
+    """As load_located, for text already read."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        return _parse(text, file)
+    except _Refused as refused:
+        raise YamlSyntaxError(file, refused.line, refused.message) from None
+    except yaml.reader.ReaderError as exc:  # a control character: this error has no mark
+        line = text.count("\n", 0, exc.position) + 1
+        raise YamlSyntaxError(file, line, f"a control character (#x{exc.character:04x}) is "
+                                          "not allowed; remove it") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise YamlSyntaxError(file, line, f"invalid YAML: {exc.problem or exc}") from exc
-    located = Located(file=file, data=None)
-    if node is not None:
-        loader = yaml.SafeLoader("")
+        raise YamlSyntaxError(file, line, f"invalid YAML: {exc.problem or exc}") from None
+
+
+def _parse(text: str, file: Path) -> Located:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        located = Located(file=file, data=None)
+        if node is not None:
+            located.data = _Builder(loader, located.lines).build(node, ())
+        return located
+    finally:
+        loader.dispose()
+
+
+class _Builder:
+    """Plain Python values from composed nodes, recording lines and enforcing the bounds."""
+
+    def __init__(self, loader: _Loader, lines: dict[PathKey, int]) -> None:
+        self.loader = loader
+        self.lines = lines
+        self.nodes = 0
+
+    def build(self, node: yaml.Node, path: PathKey) -> Any:
+        line = node.start_mark.line + 1
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _Refused(line, f"more than {MAX_NODES:,} values once aliases (*name) are "
+                                 "expanded; write the values out instead")
+        if node.tag not in _PLAIN_TAGS:
+            raise _Refused(line, f"the tag {node.tag!r} is not allowed in content files; "
+                                 "remove it (values are plain text, numbers, lists and "
+                                 "mappings)")
+        self.lines[path] = line
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         try:
-            located.data = _build(node, (), located.lines, loader)
-        except yaml.MarkedYAMLError as exc:
-            line = exc.problem_mark.line + 1 if exc.problem_mark else 1
-            raise YamlSyntaxError(file, line, f"invalid YAML: {exc.problem or exc}") from exc
-        finally:
-            loader.dispose()
-    return located
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as exc:  # `!!timestamp 2026-02-30`, say
+            raise _Refused(line, f"{node.value!r} cannot be read as {node.tag.rsplit(':')[-1]}"
+                                 f" ({exc})") from None
 
-
-def _build(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], loader: Any) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            result[key] = _build(value_node, (*path, key), lines, loader)
-            lines[(*path, key)] = key_node.start_mark.line + 1
+            line = key_node.start_mark.line + 1
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Refused(line, "merge keys (<<) are not supported in content files; "
+                                     "write the values out")
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Refused(line, "a key must be plain text, not a list or mapping")
+            key = self.build(key_node, (*path, "\0key"))
+            if key in first_line:
+                raise _Refused(line, f"{key!r} is given twice (first on line "
+                                     f"{first_line[key]}); keep one")
+            first_line[key] = line
+            result[key] = self.build(value_node, (*path, key))
+            self.lines[(*path, key)] = line
+        self.lines.pop((*path, "\0key"), None)
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), lines, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)

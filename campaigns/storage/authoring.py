@@ -14,7 +14,6 @@ Nothing is sent because of a save: the campaign is planned and approved as usual
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -29,20 +28,18 @@ from sqlalchemy.orm import Session
 from campaigns.core import calendar, text
 from campaigns.formats import content
 from campaigns.formats.content import CAMPAIGNS_DIR, CampaignContent, Library, Problem, compose
+
+# Re-exported for the Compose page, which uploads images through this module.
+from campaigns.formats.images import MAX_IMAGE_BYTES as MAX_IMAGE_BYTES
+from campaigns.formats.images import ImageRefused as ImageRefused
 from campaigns.formats.schema import ChannelIn
 from campaigns.formats.sourcemap import PathKey, load_located
 from campaigns.storage.export import campaign_document, channels_document, dump_yaml
 from campaigns.storage.loader import LoadResult, _load_campaign
+from campaigns.storage.media import store_image as store_image
 from campaigns.storage.models import Account, Campaign, Event, Organisation
 
 NETWORKS = ("x", "mastodon", "bluesky")
-IMAGES_DIR = "images"
-#: X's limit for an image, the strictest of the three networks.
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-#: What each accepted image type starts with, so a renamed file is not taken for an image.
-IMAGE_SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",),
-                    ".jpeg": (b"\xff\xd8\xff",), ".gif": (b"GIF87a", b"GIF89a"),
-                    ".webp": (b"RIFF",)}
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 NEXT_STEPS = ("Nothing is sent yet: plan the campaign (chorus plan --campaign {key}), then "
               "someone other than its author approves it on Calendar and campaigns.")
@@ -55,10 +52,6 @@ class AuthoringInvalid(ValueError):
         errors = [p for p in problems if p.severity == "error"]
         super().__init__(f"{len(errors)} error(s); nothing was saved")
         self.problems = tuple(problems)
-
-
-class ImageRefused(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -396,30 +389,3 @@ def measure_post(post: Mapping[str, Any]) -> list[VariantLength]:
         found.append(VariantLength(network, owner, composed, measured.length, measured.limit,
                                    None if measured.valid else measured.problem))
     return found
-
-
-# ---- images -------------------------------------------------------------------------------
-
-
-def store_image(content_dir: Path, file_name: str, data: bytes) -> str:
-    """Save an uploaded image under the content's images folder; returns its path as a post
-    names it ('images/poster-1a2b3c4d5e.png'). The name carries a digest of the bytes, so a
-    second upload of the same image is the same file and a different one never replaces it.
-    """
-    suffix = Path(file_name).suffix.lower()
-    if suffix not in IMAGE_SIGNATURES:
-        raise ImageRefused(f"{file_name}: use a PNG, JPEG, GIF or WebP image")
-    if not data.startswith(IMAGE_SIGNATURES[suffix]):
-        raise ImageRefused(f"{file_name}: the file is not a {suffix[1:].upper()} image")
-    if len(data) > MAX_IMAGE_BYTES:
-        raise ImageRefused(f"{file_name}: {len(data) / 1e6:.1f} MB; images may be at most "
-                           f"{MAX_IMAGE_BYTES // (1024 * 1024)} MB")
-    stem = re.sub(r"[^a-z0-9]+", "-", Path(file_name).stem.lower()).strip("-")[:60] or "image"
-    relative = f"{IMAGES_DIR}/{stem}-{hashlib.sha256(data).hexdigest()[:10]}{suffix}"
-    target = content_dir / relative
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.partial")
-        partial.write_bytes(data)
-        partial.replace(target)
-    return relative

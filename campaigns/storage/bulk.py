@@ -17,13 +17,17 @@ from campaigns.formats.bulk import (
     AccountInfo,
     BulkImportInvalid,
     BulkRow,
+    CheckedFile,
     Limits,
     campaign_key_for,
     check_csv,
     display_name,
+    legacy_campaign_key_for,
     read_csv_text,
+    read_records,
 )
 from campaigns.storage.deliveries import change_status
+from campaigns.storage.media import store_image
 from campaigns.storage.models import (
     Account,
     Campaign,
@@ -52,6 +56,7 @@ def import_csv(
     path: Path,
     *,
     session: Session,
+    content_dir: Path,
     approver: str,
     timezone: str,
     near_duplicate_threshold: float,
@@ -60,13 +65,20 @@ def import_csv(
     """Check `path` and, if every row is valid, add its posts as approved deliveries.
 
     Works inside the caller's transaction and raises BulkImportInvalid, with every problem,
-    before writing anything. A file imported before is recognised and left as it is.
+    before writing anything. A file imported before is recognised and left as it is. Images
+    the rows name (checked inside the CSV's folder) are copied into `content_dir`, where the
+    worker reads them from.
     """
     approver = " ".join(approver.split())
     name = display_name(path)
     content = read_csv_text(path)
-    key = campaign_key_for(content)
-    existing = session.scalars(select(Campaign).where(Campaign.key == key)).one_or_none()
+    read = CheckedFile(name)
+    records = read_records(content, read)
+    if records is None:
+        raise BulkImportInvalid(read.problems)
+    key = campaign_key_for(records)
+    existing = session.scalars(select(Campaign).where(
+        Campaign.key.in_([key, legacy_campaign_key_for(content)]))).first()
     if existing is not None:
         return _already_imported(existing, name, session=session)
     zone = ZoneInfo(timezone)
@@ -91,8 +103,10 @@ def import_csv(
     session.add(campaign)
     result = ImportResult(name, key)
     for item in checked.rows:
-        _add_row(item, campaign, accounts[item.delivery.account_key], channel.key, approver,
-                 session=session, now=now)
+        images = [{"file": store_image(content_dir, item.image.name, item.image.data),
+                   "alt": item.image.alt}] if item.image else []
+        _add_row(item, images, campaign, accounts[item.delivery.account_key], channel.key,
+                 approver, session=session, now=now)
         result.per_account[item.delivery.account_key] += 1
     session.flush()
     return result
@@ -135,11 +149,10 @@ def _campaign(
 
 
 def _add_row(
-    item: BulkRow, campaign: Campaign, account: Account, channel_key: str, approver: str, *,
-    session: Session, now: datetime,
+    item: BulkRow, images: list[dict[str, str]], campaign: Campaign, account: Account,
+    channel_key: str, approver: str, *, session: Session, now: datetime,
 ) -> None:
     planned = item.delivery
-    images = [{"file": str(item.image.path), "alt": item.image.alt}] if item.image else []
     post = Post(campaign=campaign, key=planned.post_key, send={}, audience=account.key,
                 link=item.link, reporting_channel_key=channel_key, images=images)
     post.variants.append(Variant(network=planned.network, organisation_key="", text=item.wording))

@@ -38,6 +38,7 @@ from campaigns.formats.content import (
     Library,
 )
 from campaigns.formats.schema import CampaignFile, SendIn
+from campaigns.formats.sourcemap import YamlSyntaxError, load_located
 from campaigns.storage.models import (
     Account,
     Campaign,
@@ -414,9 +415,9 @@ def _campaign_files(folder: Path, keys: set[str], result: ExportResult) -> dict[
     found: dict[str, Path] = {}
     for file in sorted(folder.glob("*.y*ml")):
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+            data = load_located(file).data
             key = str(data["campaign"]["key"])
-        except (yaml.YAMLError, UnicodeDecodeError, TypeError, KeyError):
+        except (YamlSyntaxError, OSError, UnicodeDecodeError, TypeError, KeyError):
             result.notes.append(f"{file}: left in place (not a campaign file it could read)")
             continue
         if key in found:

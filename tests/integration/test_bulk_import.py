@@ -58,7 +58,8 @@ def write_csv(folder: Path, rows: list[Row] | tuple[Row, ...], header: Row = HEA
 
 def run(sessions: sessionmaker[Session], path: Path, approver: str = "Sam Patel") -> ImportResult:
     with db.transaction(sessions) as session:
-        return import_csv(path, session=session, approver=approver, timezone=ZONE,
+        return import_csv(path, session=session, content_dir=path.parent / "library",
+                          approver=approver, timezone=ZONE,
                           near_duplicate_threshold=0.7, now=NOW)
 
 
@@ -172,8 +173,78 @@ def test_an_image_with_alt_text_is_kept_with_the_post(
     run(loaded, write_csv(tmp_path, [row]))
     with loaded() as session:
         post = session.scalars(select(Post).where(Post.key == "row-2")).one()
-    assert post.images == [{"file": str(tmp_path / "images" / "poster.png"),
-                            "alt": "A poster: hate crime, report it"}]
+    [image] = post.images
+    assert image["alt"] == "A poster: hate crime, report it"
+    assert image["file"].startswith("images/poster-") and image["file"].endswith(".png")
+    # Kept in the content directory, where the worker reads images from, not the CSV's folder.
+    kept = tmp_path / "library" / image["file"]
+    assert kept.read_bytes() == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("image", [
+    "../secret.key.png", "/etc/passwd", "sub/../../secret.key.png", "link.png", "key.png",
+])
+def test_an_image_outside_the_csv_folder_or_not_an_image_is_refused(
+    loaded: sessionmaker[Session], tmp_path: Path, image: str
+) -> None:
+    folder = tmp_path / "upload"
+    (folder / "sub").mkdir(parents=True)
+    secret = tmp_path / "secret.key.png"
+    secret.write_bytes(b"\x89PNG\r\n\x1a\n but really a secret")  # looks like a PNG
+    (folder / "link.png").symlink_to(secret)
+    (folder / "key.png").write_bytes(b"gAAAAABm-a-fernet-key-not-an-image")
+    row = with_cell("alt_text", "A poster", with_cell("image", image))
+    found = problems(loaded, write_csv(folder, [row]))
+    assert [(p.row, p.column) for p in found] == [(2, "image")]
+    assert ("outside" in found[0].message or "relative" in found[0].message
+            or "not a PNG image" in found[0].message)
+    assert count(loaded, Post) == count_before_import(loaded)
+    assert not (folder / "library").exists()
+
+
+def count_before_import(sessions: sessionmaker[Session]) -> int:
+    """Posts from the content files alone (no bulk campaign)."""
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(Post).join(Campaign)
+                              .where(~Campaign.key.startswith("bulk-"))) or 0
+
+
+def test_reimporting_with_other_line_endings_or_blank_rows_changes_nothing(
+    loaded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    first = write_csv(tmp_path, GOOD, name="first.csv")
+    run(loaded, first)
+    before = count(loaded, Delivery)
+    text = first.read_text(encoding="utf-8").replace("\r\n", "\n")
+    again = tmp_path / "again.csv"
+    again.write_text(text.replace("\n", "\r\n", 2) + "\n,,,,,\n\n", encoding="utf-8")
+    result = run(loaded, again)
+    assert result.already_imported
+    assert count(loaded, Delivery) == before
+
+
+def test_an_unclosed_quote_is_refused_not_read_into_the_next_rows(
+    loaded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(",".join(HEADER) + "\n"
+                    'lead-x,2026-12-03 09:30,"Hate crime hurts us all. Call 101,,,\n'
+                    "police-x,2026-12-04 18:00,Seen or suffered abuse? Call 101.,,,\n"
+                    "lead-mastodon,2026-12-05 10:00,Stand together.,,,\n", encoding="utf-8")
+    found = problems(loaded, path)
+    assert [(p.row, p.column) for p in found] == [(2, "")]
+    assert "quote" in found[0].message
+    with loaded() as session:
+        assert session.scalars(select(Campaign).where(Campaign.key.startswith("bulk-"))).all() == []
+
+
+def test_a_control_character_in_text_is_refused(
+    loaded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    row = with_cell("text", f"Hate crime hurts\x00 us all. {REPORT}")
+    found = problems(loaded, write_csv(tmp_path, [row]))
+    assert [(p.row, p.column) for p in found] == [(2, "text")]
+    assert "U+0000" in found[0].message
 
 
 def test_a_withdrawn_account_is_refused(loaded: sessionmaker[Session], tmp_path: Path) -> None:

@@ -380,3 +380,23 @@ def test_reconnecting_an_account_releases_only_the_posts_held_for_it(
     held = [d for d in x_deliveries(world) if d.account.key == "police-x"]
     assert released == len(held) == 2
     assert {d.status for d in held} == {S.APPROVED}
+
+
+@pytest.mark.parametrize("named", ["/etc/passwd", "../var/secret.key", "images/../../x.png"])
+def test_an_image_named_outside_the_content_directory_is_never_uploaded(
+    world: sessionmaker[Session], named: str
+) -> None:
+    clock, fake = Clock(COUNTDOWN), FakePublisher()
+    [delivery] = x_deliveries(world, "countdown")
+    with db.transaction(world) as session:
+        post = session.get(Delivery, delivery.id).post  # type: ignore[union-attr]
+        post.images = [{"file": named, "alt": "a poster"}]
+    worker = dispatcher(world, fake, clock)
+    [ready] = due(world, worker, clock)
+    worker.deliver(ready)
+    state, reason = status(world, ready)
+    assert state is S.FAILED
+    assert "image refused" in reason and ("outside" in reason or "relative" in reason)
+    assert fake.posts_by("lead-x") == []
+    with world() as session:
+        assert session.scalars(select(Alert.kind)).all() == ["failed"]

@@ -210,3 +210,97 @@ def test_missing_required_file_is_reported(content_dir: Path, missing: str) -> N
     (content_dir / missing).unlink()
     assert any(p.file.endswith(missing) and p.message == "file missing"
                for p in problems(content_dir))
+
+
+# ---- hostile and careless files (issue 12) -------------------------------------------------
+
+
+@pytest.mark.parametrize("named", ["/etc/passwd", "../../var/secret.key", "images/../../x.png"])
+def test_an_image_outside_the_content_directory_is_an_error(
+    content_dir: Path, named: str
+) -> None:
+    edit(content_dir, CAMPAIGN, "file: images/nhcaw-2026-partners.png", f"file: {named}")
+    problem = only(problems(content_dir))
+    assert problem.field == "posts[1].images[0].file"
+    assert "outside" in problem.message or "relative" in problem.message
+
+
+def test_an_image_file_that_is_not_an_image_is_an_error(content_dir: Path) -> None:
+    (content_dir / "images" / "nhcaw-2026-partners.png").write_bytes(b"gAAAAAB-secret")
+    problem = only(problems(content_dir))
+    assert "not a PNG image" in problem.message
+
+
+def test_a_key_given_twice_is_an_error_naming_both_lines(content_dir: Path) -> None:
+    line = edit(content_dir, CAMPAIGN, "  year: 2026\n", "  year: 2026\n  year: 2027\n")
+    problem = only(problems(content_dir))
+    assert problem.line == line + 1
+    assert f"'year' is given twice (first on line {line})" in problem.message
+
+
+def test_a_clock_time_without_its_colon_is_refused_not_read_as_minutes(
+    content_dir: Path
+) -> None:
+    edit(content_dir, CAMPAIGN, 'at: "10:00"', "at: 930")
+    problem = only(problems(content_dir))
+    assert problem.field == "posts[0].send.at"
+    assert "24-hour clock time" in problem.message
+
+
+def test_an_unquoted_single_digit_hour_is_read_as_written(content_dir: Path) -> None:
+    edit(content_dir, CAMPAIGN, 'at: "10:00"', "at: 9:30")
+    assert problems(content_dir) == []
+    library = read_library(content_dir)
+    countdown = library.campaigns[0].spec.posts[0] if library.campaigns[0].key == "nhcaw-2026" \
+        else next(c for c in library.campaigns if c.key == "nhcaw-2026").spec.posts[0]
+    assert countdown.send.at == "09:30"
+
+
+@pytest.mark.parametrize(("written", "says"), [
+    ("extra: !!python/object/apply:os.system ['true']", "tag"),
+    ("extra: !!python/name:os.system", "tag"),
+    ("extra: !!timestamp 2026-02-30", "cannot be read as timestamp"),
+    ("extra: !custom thing", "tag"),
+    ("extra: " + "[" * 5000 + "]" * 5000, "nested more than"),
+    ("extra: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"  k{i}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n"
+        for i in range(7)), "aliases"),
+    ("extra: bell\x07", "control character"),
+    ("<<: {extra: x}", "merge keys"),
+])
+def test_hostile_yaml_is_one_message_naming_the_line(
+    content_dir: Path, written: str, says: str
+) -> None:
+    line = edit(content_dir, CAMPAIGN, "  author:", f"  {written}\n  author:")
+    found = problems(content_dir)
+    problem = next(p for p in found if p.file.endswith(CAMPAIGN))
+    assert says in problem.message
+    assert abs(problem.line - line) <= 1
+
+
+def test_a_folder_named_like_a_campaign_file_is_an_error(content_dir: Path) -> None:
+    (content_dir / "campaigns" / "x.yaml").mkdir()
+    problem = only(problems(content_dir))
+    assert problem.file.endswith("campaigns/x.yaml")
+    assert "is a folder" in problem.message
+
+
+def test_an_unreadable_file_is_an_error(content_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests run as root, which reads any file whatever its mode: refuse at the open instead.
+    original = Path.open
+
+    def refuse(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self.name == "partners.yaml":
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", refuse)
+    found = problems(content_dir)
+    problem = next(p for p in found if p.file.endswith("partners.yaml"))
+    assert "cannot be read (Permission denied)" in problem.message
+
+
+def test_a_very_large_file_is_refused_before_it_is_parsed(content_dir: Path) -> None:
+    (content_dir / "campaigns" / "big.yaml").write_text("# " + "x" * 3_000_000 + "\n")
+    problem = only(problems(content_dir))
+    assert "larger than 2 MB" in problem.message
