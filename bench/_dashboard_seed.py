@@ -181,9 +181,14 @@ def is_empty(engine: Engine) -> bool:
         return session.scalar(select(func.count()).select_from(Delivery)) == 0
 
 
-def board_user_id(engine: Engine) -> int:
+def board_user_id(engine: Engine) -> tuple[int, str]:
+    """What the sign-in form leaves in the board user's session (SessionKey.stored)."""
+    from campaigns.storage.users import session_key
+
+    db.upgrade(engine)  # a seed cached before users had session secrets gets them
     with db.session_factory(engine)() as session:
-        return session.scalars(select(User.id).where(User.email == BOARD_EMAIL)).one()
+        user = session.scalars(select(User).where(User.email == BOARD_EMAIL)).one()
+        return session_key(user).stored()
 
 
 # ---- the partnership and its campaigns (ORM: a few thousand rows) ---------------------------

@@ -196,7 +196,7 @@ class Facts:
     campaigns: int
     accounts: int
     anchor: datetime
-    board_user_id: int
+    board_user_id: tuple[int, str]
 
 
 def facts(url: str) -> Facts:
@@ -333,7 +333,7 @@ def _start_streamlit() -> tuple[float, Any]:
     return time.perf_counter() - started, getattr(empty, "_bidi_component_manager", None)
 
 
-def _open_board_page(user_key: str, user_id: int, components: Any) -> Any:
+def _open_board_page(user_key: str, user_id: tuple[int, str], components: Any) -> Any:
     """An AppTest session signed in as the board user (the marker the sign-in form leaves),
     on the already started Streamlit."""
     from streamlit.testing.v1 import AppTest
@@ -361,7 +361,8 @@ def _timed(at: Any) -> float:
     return time.perf_counter() - started
 
 
-def render_job(url: str, user_key: str, user_id: int, inspect: bool, results: Any) -> None:
+def render_job(url: str, user_key: str, user_id: tuple[int, str], inspect: bool,
+               results: Any) -> None:
     """The board page's first run in this fresh process (cold), then WARM_RUNS more (warm);
     with `inspect`, then a run after the cached results expire, its SQL replayed."""
     with _app_environment(url):
@@ -425,7 +426,7 @@ def _replay(seen: list[tuple[str, Any]]) -> list[tuple[float, int, str, Any]]:
     return sorted(timed, key=lambda t: -t[0])
 
 
-def profile_job(url: str, user_key: str, user_id: int, results: Any) -> None:
+def profile_job(url: str, user_key: str, user_id: tuple[int, str], results: Any) -> None:
     """The cold run and then a warm one, in another fresh process, each under cProfile.
     AppTest runs the script in a thread of its own, so a profiler is started in every thread
     begun while profiling."""

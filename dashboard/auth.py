@@ -2,8 +2,11 @@
 
 With an `[auth]` section in Streamlit's secrets, people sign in through that OpenID Connect
 provider (`st.login`) and their e-mail address is looked up in the users table. Without it,
-local accounts sign in with a password (argon2, `chorus users add`). Either way the users
-table decides the role on every run: the session keeps only the user's id, as a marker.
+local accounts sign in with a password (argon2, `chorus users add`), throttled after repeated
+failures. Either way the users table decides the role on every run. A local session keeps only
+a SessionKey: the user's id and their session secret, both checked on every run, so that the
+session ends when the user is disabled, removed or signs out anywhere, and can never become
+another user's.
 """
 
 from __future__ import annotations
@@ -15,23 +18,28 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
+from campaigns.core.clock import utcnow
 from campaigns.storage import db
 from campaigns.storage.users import (
     BOARD,
     OFFICER,
     PARTNER,
     ROLES,
-    SignInRefused,
+    Refused,
+    SessionKey,
     Viewer,
     active_viewer,
     authenticate,
+    end_sessions_of,
     viewer_for_email,
 )
 from dashboard import data
+from dashboard.components import plain
 
 HERE = Path(__file__).resolve().parent
-#: The signed-in local user's id: a marker only, looked up in the database on every run.
-USER_KEY = "chorus_user_id"
+#: The signed-in local user's SessionKey (as `SessionKey.stored` gives it), checked against the
+#: database on every run.
+USER_KEY = "chorus_session"
 
 
 @dataclass(frozen=True)
@@ -109,14 +117,30 @@ def current_viewer() -> Viewer | None:
             return None
         with data.reading() as session:
             return viewer_for_email(email, session=session)
-    user_id = st.session_state.get(USER_KEY)
-    if not isinstance(user_id, int):
+    key = SessionKey.from_stored(st.session_state.get(USER_KEY))
+    if key is None:
         return None
     with data.reading() as session:
-        viewer = active_viewer(user_id, session=session)
-    if viewer is None:  # disabled or removed since signing in
+        viewer = active_viewer(key, session=session)
+    if viewer is None:  # disabled, removed or signed out elsewhere since signing in
         del st.session_state[USER_KEY]
     return viewer
+
+
+def client_address() -> str | None:
+    """The network address a visitor connects from, for throttling sign-in.
+
+    Streamlit gives the connection's address, or none for localhost, which is what it sees
+    behind a reverse proxy on the same machine: then the address the proxy appended last to
+    X-Forwarded-For (the one a client cannot forge past one proxy). With neither, None: sign-in
+    is then throttled per e-mail address only.
+    """
+    address = st.context.ip_address
+    if address:
+        return address
+    forwarded = st.context.headers.get("X-Forwarded-For", "")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    return hops[-1] if hops else None
 
 
 # ---- signing in and out -----------------------------------------------------------------------
@@ -133,7 +157,7 @@ def sign_in_page() -> None:
 
 def _oidc_sign_in() -> None:
     if st.user.is_logged_in:
-        shown = _verified_email() or "an address your provider has not verified"
+        shown = plain(_verified_email() or "an address your provider has not verified")
         st.warning(f"You are signed in as {shown}, but that address does not have access to "
                    "Chorus. Ask a communications officer to add you.", icon=":material/block:")
         if st.button("Sign out"):
@@ -163,27 +187,33 @@ def _password_sign_in() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
         return
-    try:
-        with db.transaction(data.sessions()) as session:  # a rehash may write
-            viewer = authenticate(email, password, session=session)
-    except SignInRefused as refused:
-        st.error(str(refused))
+    with db.transaction(data.sessions()) as session:  # a failure or a rehash writes
+        outcome = authenticate(email, password, session=session, now=utcnow(),
+                               client=client_address())
+    if isinstance(outcome, Refused):
+        st.error(plain(outcome.message))
         return
-    st.session_state[USER_KEY] = viewer.id
+    st.session_state[USER_KEY] = outcome.key.stored()
     st.rerun()
 
 
 def sidebar(viewer: Viewer) -> None:
     with st.sidebar:
         where = f", {viewer.organisation_key}" if viewer.role == PARTNER else ""
-        st.caption(f"Signed in as **{viewer.name}** ({viewer.role}{where})")
-        if st.button("Sign out", key="sign-out"):
+        st.caption(f"Signed in as **{plain(viewer.name)}** ({viewer.role}{plain(where)})")
+        if st.button("Sign out", key="sign-out",
+                     help="Signs you out here and in every other browser tab or device."):
             sign_out()
 
 
 def sign_out() -> None:
-    for key in list(st.session_state.keys()):
-        del st.session_state[key]
+    """Sign out everywhere: every session of this user ends, not only this one."""
+    key = SessionKey.from_stored(st.session_state.get(USER_KEY))
+    if key is not None:
+        with db.transaction(data.sessions()) as session:
+            end_sessions_of(key, session=session)
+    for name in list(st.session_state.keys()):
+        del st.session_state[name]
     if oidc_configured():
         st.logout()
     st.rerun()

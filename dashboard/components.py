@@ -6,11 +6,18 @@ axe needs for `svg-img-alt`), and beside it come a summary sentence and the numb
 table. Colours come from the Okabe–Ito palette, safe for colour-blind readers, and never carry
 meaning alone: every bar is labelled with its category and value. A chart's words (axes, legend,
 labels) are drawn in the page's own text colour, so they stay legible in light and dark themes.
+
+Streamlit reads Markdown in nearly every piece of text it shows (st.write, st.markdown,
+captions, alerts, headings, and the labels of widgets, expanders and metrics), and Markdown can
+fetch images and make links. So every piece of text that came from people (names, campaign and
+post texts, citations, file names, error messages that repeat what was typed) goes through
+`plain` on its way there; tables (st.dataframe) and st.text show text as it is, without it.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -45,6 +52,28 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "
 CHART_TEXT = "currentColor"
 #: Most ticks on a count axis.
 MAX_TICKS = 8
+#: Characters that make something of text anywhere in a line in Streamlit's Markdown
+#: (CommonMark, GitHub's tables and strikethrough, KaTeX between dollars): images and links
+#: need brackets, HTML and autolinks angle brackets. Each can be escaped with a backslash.
+#: Parentheses and colons are left: without brackets they make no link, nor a coloured text.
+_MARKDOWN_ANYWHERE = re.compile(r"([\\`*_\[\]<>!#|~$])")
+#: What makes a list or a heading of a line it starts ('-', '+', '=', or a number and '.').
+_MARKDOWN_LINE_START = re.compile(r"^(\s*\d*)([-+=.])", re.MULTILINE)
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029\x0b\x0c\x85]+\s*")
+
+
+def plain(text: object, *, inline: bool = True) -> str:
+    """`text` as Streamlit's Markdown shows it, character for character: no image, link,
+    HTML, emphasis, heading, list, table, icon or formula can come of it.
+
+    Inline (the default: in a sentence, a heading, a label), line breaks become spaces; else
+    they are kept, as the line breaks of a paragraph.
+    """
+    value = str(text)
+    if inline:
+        value = _LINE_BREAKS.sub(" ", value)
+    value = _MARKDOWN_ANYWHERE.sub(r"\\\1", value)
+    return _MARKDOWN_LINE_START.sub(r"\1\\\2", value)
 
 
 def table(frame: pd.DataFrame, *, name: str, height: int | None = None) -> None:
@@ -84,8 +113,8 @@ def chart_with_table(
 ) -> None:
     """The chart under a heading, described for assistive technology, with its summary
     sentence and its data beside it (or below it, for tables too wide to sit beside it)."""
-    st.header(title)
-    st.write(summary)
+    st.header(plain(title))
+    st.write(plain(summary))
     chart_area, table_area = st.columns([3, 2]) if beside else (st.container(), st.container())
     accessible = (chart.properties(description=description)
                   .configure_axis(labelColor=CHART_TEXT, titleColor=CHART_TEXT)
@@ -155,7 +184,7 @@ def previews(frame: pd.DataFrame) -> None:
     for row in frame.to_dict("records"):
         if row["post"] != current:
             current = row["post"]
-            st.markdown(f"**Post: {current}**")
+            st.markdown(f"**Post: {plain(current)}**")
         post_preview(row)
 
 
@@ -164,16 +193,16 @@ def post_preview(row: Mapping[str, Any]) -> None:
     network = NETWORK_NAMES.get(str(row["network"]), str(row["network"]))
     verdict = "fits" if row["fits"] == "yes" else f"does not fit: {row['problem']}"
     with st.container(border=True):
-        st.caption(f"{network} · {row['wording']} wording · {row['length']} of {row['limit']} "
-                   f"· {verdict}")
+        st.caption(plain(f"{network} · {row['wording']} wording · {row['length']} of "
+                         f"{row['limit']} · {verdict}"))
         st.text(str(row["text"]))
 
 
 def pause_banner(state: Mapping[str, object]) -> None:
     if state.get("active"):
-        st.warning(f"Posting is paused for the whole partnership by {state.get('by')}: "
-                   f"{state.get('reason', '')}. Nothing is sent until someone resumes it.",
-                   icon=":material/pause_circle:")
+        st.warning(plain(f"Posting is paused for the whole partnership by {state.get('by')}: "
+                         f"{state.get('reason', '')}. Nothing is sent until someone resumes "
+                         "it."), icon=":material/pause_circle:")
 
 
 def read_only_note() -> None:
@@ -185,7 +214,8 @@ FLASH_KEY = "chorus_flash"
 
 
 def flash_and_rerun(message: str) -> None:
-    """Say `message` on the next run, which shows the change just made."""
+    """Say `message` (plain text, shown as it is) on the next run, which shows the change just
+    made."""
     st.session_state[FLASH_KEY] = message
     st.rerun()
 
@@ -193,7 +223,7 @@ def flash_and_rerun(message: str) -> None:
 def show_flash() -> None:
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(plain(message), icon=":material/check_circle:")
 
 
 # ---- the board overview -----------------------------------------------------------------------
@@ -206,7 +236,8 @@ Y_AXIS_WIDTH = 64
 
 def headline_figures(figures: Sequence[Figure]) -> None:
     for area, figure in zip(st.columns(len(figures)), figures, strict=True):
-        area.metric(figure.label, figure.value, figure.delta, help=figure.help, border=True,
+        area.metric(plain(figure.label), figure.value, figure.delta, help=plain(figure.help),
+                    border=True,
                     delta_color="normal" if figure.coloured else "off")
 
 
@@ -328,8 +359,8 @@ def charts_with_table(
 ) -> None:
     """Charts one above the other (so their weeks line up), each with its description, then
     the summary sentence and the table of every number they draw."""
-    st.header(title)
-    st.write(summary)
+    st.header(plain(title))
+    st.write(plain(summary))
     for chart, description in charts:
         st.altair_chart(_described(chart, description), width="stretch")
     table(frame, name=f"{title}: the numbers in the charts")
@@ -337,9 +368,9 @@ def charts_with_table(
 
 def effect_explanation(result: EffectResult) -> None:
     """One window's estimate in plain English, then every caveat as a list."""
-    st.write(result.explanation())
+    st.write(plain(result.explanation()))
     if result.caveats:
-        st.markdown("\n".join(f"- {caveat}" for caveat in result.caveats))
+        st.markdown("\n".join(f"- {plain(caveat)}" for caveat in result.caveats))
 
 
 def board_pack(
@@ -357,13 +388,14 @@ def board_pack(
                    "is missing); the pack holds their numbers as tables.")
     with st.expander("Single files"):
         for pack_table in tables:
-            st.download_button(f"{pack_table.title} (CSV)", csv_bytes(pack_table.frame),
+            st.download_button(f"{plain(pack_table.title)} (CSV)", csv_bytes(pack_table.frame),
                                file_name=pack_table.file_name, mime="text/csv",
                                on_click="ignore", key=f"pack-{pack_table.file_name}")
         if images_available():
             for chart in charts:
                 for kind, draw, mime in (("svg", svg_bytes, "image/svg+xml"),
                                          ("png", png_bytes, "image/png")):
-                    st.download_button(f"{chart.title} ({kind.upper()})", partial(draw, chart),
+                    st.download_button(f"{plain(chart.title)} ({kind.upper()})",
+                                       partial(draw, chart),
                                        file_name=chart.file_name(kind), mime=mime,
                                        on_click="ignore", key=f"pack-{chart.file_name(kind)}")

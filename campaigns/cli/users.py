@@ -18,9 +18,13 @@ from campaigns.storage.users import (
     ROLES,
     UserError,
     add_user,
+    end_sessions,
+    find_user,
     list_users,
+    normalise_email,
     remove_user,
     set_disabled,
+    unlock,
 )
 
 users_app: typer.Typer = typer.Typer(
@@ -114,7 +118,7 @@ def _table(rows: list[dict[str, object]]) -> str:
 def users_disable(
     email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
 ) -> None:
-    """Stop a user signing in; their open dashboard session ends on its next page run."""
+    """Stop a user signing in; their open dashboard sessions end on their next page run."""
     _set_disabled(email, True)
 
 
@@ -155,3 +159,36 @@ def users_remove(
             raise fail(str(exc)) from None
         summary = _describe(user)
     typer.echo(f"removed {summary}")
+
+
+@users_app.command("sign-out")
+def users_sign_out(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+) -> None:
+    """End every open dashboard session of a user (a lost laptop, a shared computer); they can
+    sign in again."""
+    with runtime() as rt, db.transaction(rt.sessions) as session:
+        user = find_user(email, session=session)
+        if user is None:
+            raise fail(f"no user {normalise_email(email)}")
+        end_sessions(user)
+        summary = _describe(user)
+    typer.echo(f"signed out everywhere: {summary}")
+
+
+@users_app.command("unlock")
+def users_unlock(
+    email: Annotated[str, typer.Argument(help="The e-mail address that was paused.")],
+) -> None:
+    """Let an address sign in again at once after too many failed sign-ins paused it.
+
+    The pause is per address and lifts by itself (after 15 minutes at first, longer each time
+    within a day). Check with the person that the failures were theirs first.
+    """
+    with runtime() as rt, db.transaction(rt.sessions) as session:
+        forgotten = unlock(email, session=session)
+    address = normalise_email(email)
+    if forgotten:
+        typer.echo(f"unlocked {address}: {forgotten} recent failed sign-in(s) forgotten")
+    else:
+        typer.echo(f"{address} had no recent failed sign-ins: there was nothing to unlock")

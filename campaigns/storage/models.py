@@ -404,6 +404,9 @@ class User(Base):
     """Someone who signs in to the dashboard, and what they may see and do."""
 
     __tablename__ = "users"
+    #: SQLite would otherwise hand a removed user's id to the next user added (PostgreSQL's
+    #: sequences never reuse one).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -415,6 +418,28 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(300))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: A random secret that every dashboard session of this user holds with the user's id; a
+    #: new one (campaigns.storage.users.end_sessions) ends all of them. Never shown.
+    session_secret: Mapped[str] = mapped_column(String(64))
+
+
+class SignInFailure(Base):
+    """A failed dashboard sign-in, kept a day for throttling (campaigns.storage.throttle).
+
+    It is filed under a digest of what it counts against, the e-mail address typed or the
+    client's network address, never the address itself: addresses tried by a stranger are
+    not personal data to keep.
+    """
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_scope_key_at", "scope", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "account" (the e-mail address typed) or "client" (the network address it came from)
+    scope: Mapped[str] = mapped_column(String(10))
+    #: SHA-256 of the scope and the normalised address, in hex
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class StoredEffectEstimate(Base):

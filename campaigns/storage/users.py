@@ -2,14 +2,22 @@
 
 Roles: an officer sees and does everything; a partner sees only its own organisation; the
 board sees everything and changes nothing. The database is the source of truth for a role:
-the dashboard keeps only the signed-in user's id and asks here on every page run.
+the dashboard keeps only a SessionKey (the user's id and their session secret) and asks here on
+every page run.
+
+A session is bound to the user's session secret as well as to their id, so it can never pass
+to someone else: ids are not reused (see the users table), and a secret is random, made for
+one user, and replaced when they are disabled or sign out, which ends every session holding
+the old one. Sign-in is throttled per address and per client (campaigns.storage.throttle).
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 import re
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -17,7 +25,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.storage import throttle
 from campaigns.storage.models import Organisation, User
+from campaigns.storage.throttle import Locked
 
 OFFICER = "officer"
 PARTNER = "partner"
@@ -35,10 +45,6 @@ DISABLED = "This account is disabled; ask a communications officer to enable it.
 
 class UserError(ValueError):
     """A user cannot be added or changed; the message says why."""
-
-
-class SignInRefused(PermissionError):
-    """Sign-in failed; the message is safe to show (it never says which part was wrong)."""
 
 
 class ReadOnly(PermissionError):
@@ -71,6 +77,49 @@ class Viewer:
 
 def viewer_of(user: User) -> Viewer:
     return Viewer(user.id, user.email, user.name, user.role, user.organisation_key)
+
+
+@dataclass(frozen=True)
+class SessionKey:
+    """What a signed-in dashboard session keeps: the user's id and their session secret."""
+
+    user_id: int
+    secret: str = field(repr=False)
+
+    def stored(self) -> tuple[int, str]:
+        """The key as plain values, to keep in a session (or, one day, a signed cookie)."""
+        return self.user_id, self.secret
+
+    @classmethod
+    def from_stored(cls, value: object) -> SessionKey | None:
+        """The key `stored` gave; None for anything else."""
+        if (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], int)
+                and isinstance(value[1], str)):
+            return cls(value[0], value[1])
+        return None
+
+
+def session_key(user: User) -> SessionKey:
+    return SessionKey(user.id, user.session_secret)
+
+
+def new_session_secret() -> str:
+    """256 random bits, URL-safe (a cookie can carry it)."""
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    viewer: Viewer
+    key: SessionKey
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Sign-in refused; the message is safe to show (it never says which part was wrong, nor
+    whether the address is a user's)."""
+
+    message: str
 
 
 # ---- passwords --------------------------------------------------------------------------------
@@ -132,7 +181,7 @@ def add_user(
         raise UserError(f"there is already a user {email}")
     user = User(email=email, name=name, role=role, organisation_key=organisation_key,
                 password_hash=hash_password(password) if password is not None else None,
-                disabled=False, created_at=now)
+                disabled=False, created_at=now, session_secret=new_session_secret())
     session.add(user)
     session.flush()
     return user
@@ -154,12 +203,31 @@ def list_users(*, session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.role, User.email)))
 
 
-def set_disabled(email: str, disabled: bool, *, session: Session) -> User:
+def _existing(email: str, session: Session) -> User:
     user = find_user(email, session=session)
     if user is None:
         raise UserError(f"no user {normalise_email(email)}")
-    user.disabled = disabled
     return user
+
+
+def set_disabled(email: str, disabled: bool, *, session: Session) -> User:
+    """Disable (ending every open session of the user) or enable a user."""
+    user = _existing(email, session)
+    user.disabled = disabled
+    if disabled:
+        end_sessions(user)
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every dashboard session of `user`: each holds the secret replaced here."""
+    user.session_secret = new_session_secret()
+
+
+def unlock(email: str, *, session: Session) -> int:
+    """Lift a sign-in pause on `email` (its failed sign-ins are forgotten); how many failures
+    there were. Any address may be unlocked, a user's or not, as any may be paused."""
+    return throttle.clear(throttle.account_counter(normalise_email(email)), session=session)
 
 
 def remove_user(email: str, *, session: Session) -> User:
@@ -167,11 +235,10 @@ def remove_user(email: str, *, session: Session) -> User:
 
     Nothing refers to the row: approvals, browser edits and the audit log name people as
     text, the record of who did what, and are kept as they are. An open dashboard session of
-    the user ends on its next page run, as for a disabled user.
+    the user ends on its next page run, as for a disabled user; the user's id is never given
+    to anyone else, and neither is their session secret.
     """
-    user = find_user(email, session=session)
-    if user is None:
-        raise UserError(f"no user {normalise_email(email)}")
+    user = _existing(email, session)
     session.delete(user)
     session.flush()
     return user
@@ -180,30 +247,57 @@ def remove_user(email: str, *, session: Session) -> User:
 # ---- signing in -------------------------------------------------------------------------------
 
 
-def authenticate(email: str, password: str, *, session: Session) -> Viewer:
-    """The viewer for a local sign-in, or SignInRefused.
+def authenticate(
+    email: str, password: str, *, session: Session, now: datetime, client: str | None = None,
+) -> SignedIn | Refused:
+    """Sign in with a local password: the viewer and their session key, or why not.
 
-    An unknown address, an OIDC-only user and a wrong password get the same message after the
-    same work. A disabled account is named as such only to someone who knows its password.
+    Refused, not raised, so that the caller commits the failure it records. An address or a
+    client with too many recent failures is refused whatever the password (see
+    campaigns.storage.throttle); `client` is the network address the attempt came from, when
+    known. An unknown address, an OIDC-only user and a wrong password get the same message
+    after the same work. A disabled account is named as such only to someone who knows its
+    password.
     """
+    counters = [throttle.account_counter(normalise_email(email))]
+    by_client = throttle.client_counter(client)
+    if by_client is not None:
+        counters.append(by_client)
+    try:
+        throttle.refuse_if_locked(counters, session=session, now=now)
+    except Locked as locked:
+        return Refused(str(locked))
     user = find_user(email, session=session)
     stored = user.password_hash if user is not None else None
     matches = verify_password(stored or _decoy_hash(), password)
     if user is None or stored is None or not matches:
-        raise SignInRefused(NOT_RECOGNISED)
+        throttle.record_failure(counters, session=session, now=now)
+        return Refused(NOT_RECOGNISED)
+    throttle.clear(counters[0], session=session)
     if user.disabled:
-        raise SignInRefused(DISABLED)
+        return Refused(DISABLED)
     if _HASHER.check_needs_rehash(stored):
         user.password_hash = _HASHER.hash(password)
-    return viewer_of(user)
+    return SignedIn(viewer_of(user), session_key(user))
 
 
-def active_viewer(user_id: int, *, session: Session) -> Viewer | None:
-    """The viewer for a signed-in session's user id; None once the user is disabled or gone."""
-    user = session.get(User, user_id)
+def active_viewer(key: SessionKey, *, session: Session) -> Viewer | None:
+    """The viewer a signed-in session's key names; None once the user is disabled or gone, or
+    their sessions were ended. The secret is compared in constant time."""
+    user = session.get(User, key.user_id)
     if user is None or user.disabled:
         return None
+    if not hmac.compare_digest(user.session_secret.encode(), key.secret.encode()):
+        return None
     return viewer_of(user)
+
+
+def end_sessions_of(key: SessionKey, *, session: Session) -> None:
+    """Sign out everywhere: end every session of the user `key` names, if it is still theirs."""
+    user = session.get(User, key.user_id)
+    if user is not None and hmac.compare_digest(user.session_secret.encode(),
+                                                key.secret.encode()):
+        end_sessions(user)
 
 
 def viewer_for_email(email: str, *, session: Session) -> Viewer | None:

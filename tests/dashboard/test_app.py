@@ -15,7 +15,7 @@ from campaigns.storage.control import PAUSE_KEY
 from campaigns.storage.models import Campaign, Control, Delivery, DeliveryStatus, User
 from campaigns.storage.reports import import_report_file
 from campaigns.storage.users import DISABLED as DISABLED_MESSAGE
-from campaigns.storage.users import NOT_RECOGNISED, add_user
+from campaigns.storage.users import NOT_RECOGNISED, add_user, remove_user, session_key
 from dashboard.auth import PAGES, USER_KEY
 from dashboard.queries import RESOLUTIONS, SANDBOX_LABEL, SYNTHETIC_LABEL
 from tests.conftest import NOW, ROOT
@@ -102,6 +102,51 @@ def test_a_disabled_account_cannot_sign_in(seeded: Seeded) -> None:
     at = sign_in(DISABLED)
     assert [e.value for e in at.error] == [DISABLED_MESSAGE]
     assert not at.dataframe
+
+
+def test_forty_wrong_passwords_then_the_right_one_do_not_sign_in(seeded: Seeded) -> None:
+    at = open_app().run()
+    for password in [*["a wrong guess, again"] * 40, PASSWORD]:
+        at.text_input[0].input(OFFICER.email)
+        at.text_input[1].input(password)
+        button(at, "Sign in").click().run()
+    assert not at.exception
+    [refusal] = [e.value for e in at.error]
+    assert refusal.startswith("Too many failed sign-ins with this e-mail address")
+    assert "try again in" in refusal and "chorus users unlock" in refusal
+    assert [t.label for t in at.text_input] == ["E-mail address", "Password"]
+    assert not at.dataframe
+
+
+def test_a_removed_users_open_session_never_passes_to_the_next_user_added(
+    seeded: Seeded, seeded_sessions: sessionmaker[Session]
+) -> None:
+    """SQLite used to give the next user the removed user's id, and the session held only
+    that: a partner's open tab became an officer's."""
+    leaving = Person("lee@york.example", "Lee Leaving", "partner", COUNCIL.organisation)
+    with db.transaction(seeded_sessions) as session:
+        add_user(session=session, email=leaving.email, name=leaving.name, role=leaving.role,
+                 organisation_key=leaving.organisation, password=PASSWORD, now=NOW)
+    at = sign_in(leaving)
+    assert leaving.name in at.sidebar.caption[0].value
+    with db.transaction(seeded_sessions) as session:
+        remove_user(leaving.email, session=session)
+    with db.transaction(seeded_sessions) as session:
+        add_user(session=session, email="new@chorus.example", name="Nia Newofficer",
+                 role="officer", password=PASSWORD, now=NOW)
+    at.run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["E-mail address", "Password"]
+    assert "Nia Newofficer" not in rendered_text(at)
+    assert not at.dataframe and not at.sidebar.caption
+
+
+def test_signing_out_ends_the_users_sessions_in_every_tab(signed_in: SignedIn) -> None:
+    first, second = signed_in(OFFICER), signed_in(OFFICER)
+    button(first, "Sign out").click().run()
+    second.run()
+    assert [t.label for t in second.text_input] == ["E-mail address", "Password"]
+    assert not second.dataframe
 
 
 def test_disabling_a_user_ends_their_open_session(
@@ -215,9 +260,10 @@ def test_a_page_script_run_on_its_own_still_checks_the_role(
     seeded: Seeded, seeded_sessions: sessionmaker[Session]
 ) -> None:
     with seeded_sessions() as session:
-        partner_id = session.scalars(select(User.id).where(User.email == COUNCIL.email)).one()
+        partner_key = session_key(
+            session.scalars(select(User).where(User.email == COUNCIL.email)).one())
     at = AppTest.from_file(str(APP.parent / page_path("board")), default_timeout=30)
-    at.session_state[USER_KEY] = partner_id
+    at.session_state[USER_KEY] = partner_key.stored()
     at.run()
     assert [e.value for e in at.error] == ["This page is not available to you."]
     assert not at.metric and not at.dataframe

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,9 +15,11 @@ from typer.testing import CliRunner
 
 from campaigns.cli import app
 from campaigns.cli.dashboard import run_until_stopped
+from campaigns.core.clock import utcnow
 from campaigns.storage import db
 from campaigns.storage.models import StoredEffectEstimate, User
-from campaigns.storage.users import verify_password
+from campaigns.storage.throttle import ACCOUNT_RULE
+from campaigns.storage.users import SignedIn, authenticate, verify_password
 from dashboard import startup
 from dashboard.serve import APP
 from tests.conftest import CONTENT
@@ -115,6 +118,30 @@ def test_users_disable_and_enable(loaded: str) -> None:
     assert not stored(loaded, "bea@chorus.example").disabled
     code, _, err = chorus("users", "disable", "nobody@chorus.example")
     assert code == 1 and "no user nobody@chorus.example" in err
+
+
+def test_users_sign_out_ends_every_session_and_unlock_lifts_a_sign_in_pause(loaded: str) -> None:
+    chorus("users", "add", "bea@chorus.example", "--name", "Bea", "--role", "board",
+           "--password-stdin", input=f"{PASSWORD}\n")
+    secret = stored(loaded, "bea@chorus.example").session_secret
+    code, out, _ = chorus("users", "sign-out", "BEA@chorus.example")
+    assert code == 0 and out.startswith("signed out everywhere: board bea@chorus.example")
+    assert stored(loaded, "bea@chorus.example").session_secret != secret
+    engine = db.make_engine(loaded)
+    sessions = db.session_factory(engine)
+    for second in range(ACCOUNT_RULE.limit):
+        with db.transaction(sessions) as session:
+            authenticate("bea@chorus.example", "a wrong guess", session=session,
+                         now=utcnow() + timedelta(seconds=second))
+    code, out, _ = chorus("users", "unlock", "bea@chorus.example")
+    assert code == 0 and out.startswith(
+        f"unlocked bea@chorus.example: {ACCOUNT_RULE.limit} recent failed sign-in(s)")
+    with db.transaction(sessions) as session:
+        assert isinstance(authenticate("bea@chorus.example", PASSWORD, session=session,
+                                       now=utcnow()), SignedIn)
+    engine.dispose()
+    code, out, _ = chorus("users", "unlock", "bea@chorus.example")
+    assert code == 0 and "nothing to unlock" in out
 
 
 def test_users_list_with_no_users_says_how_to_add_one(env: str) -> None:

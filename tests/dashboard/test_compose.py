@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from campaigns.storage.manual_posts import X_EPOCH, ManualPostError
 from campaigns.storage.models import Campaign, Delivery, DeliveryStatus, Post, User, Variant
-from campaigns.storage.users import Viewer, viewer_of
+from campaigns.storage.users import Viewer, session_key, viewer_of
 from dashboard import data
 from dashboard.auth import PAGES, USER_KEY
 from tests.conftest import NOW
@@ -83,9 +83,10 @@ def test_the_compose_script_run_on_its_own_still_checks_the_role(
     seeded: Seeded, seeded_sessions: sessionmaker[Session]
 ) -> None:
     with seeded_sessions() as session:
-        board_id = session.scalars(select(User.id).where(User.email == BOARD.email)).one()
+        board_key = session_key(
+            session.scalars(select(User).where(User.email == BOARD.email)).one())
     at = AppTest.from_file(str(APP.parent / PAGES["compose"].path), default_timeout=30)
-    at.session_state[USER_KEY] = board_id
+    at.session_state[USER_KEY] = board_key.stored()
     at.run()
     assert [e.value for e in at.error] == ["This page is not available to you."]
     assert not at.text_area and not at.button

@@ -11,7 +11,13 @@ from typer.testing import CliRunner
 from campaigns.cli import app
 from campaigns.storage import db
 from campaigns.storage.models import AuditEntry, User
-from campaigns.storage.users import UserError, active_viewer, add_user, remove_user
+from campaigns.storage.users import (
+    UserError,
+    active_viewer,
+    add_user,
+    remove_user,
+    session_key,
+)
 from tests.conftest import NOW
 
 runner = CliRunner()
@@ -37,14 +43,36 @@ def test_removing_a_user_deletes_their_row_and_ends_their_session_but_keeps_the_
                  now=NOW)
         session.add(AuditEntry(at=NOW, actor="Ann Officer", old_status="draft",
                                new_status="approved", reason="approved by Ann Officer"))
-        ann_id = ann.id
+        ann_key = session_key(ann)
     with db.transaction(sessions) as session:
         removed = remove_user("ANN@chorus.example ", session=session)
         assert removed.name == "Ann Officer"
     assert emails(sessions) == ["bob@chorus.example"]
     with sessions() as session:
-        assert active_viewer(ann_id, session=session) is None
+        assert active_viewer(ann_key, session=session) is None
         assert session.scalars(select(AuditEntry.actor)).all() == ["Ann Officer"]
+
+
+def test_a_removed_users_id_and_session_secret_are_never_given_to_the_next_user_added(
+    sessions: sessionmaker[Session],
+) -> None:
+    """SQLite without AUTOINCREMENT hands the largest id plus one to a new row, so the last
+    user removed used to lend their id, and any session holding it, to the next one added."""
+    with db.transaction(sessions) as session:
+        add_user(session=session, email="ann@chorus.example", name="Ann Officer",
+                 role="officer", now=NOW)
+        pat = add_user(session=session, email="pat@chorus.example", name="Pat Partner",
+                       role="board", now=NOW)
+        pat_key = session_key(pat)
+    with db.transaction(sessions) as session:
+        remove_user("pat@chorus.example", session=session)
+    with db.transaction(sessions) as session:
+        olu = add_user(session=session, email="olu@chorus.example", name="Olu Officer",
+                       role="officer", now=NOW)
+        assert olu.id > pat_key.user_id
+        assert olu.session_secret != pat_key.secret
+    with sessions() as session:
+        assert active_viewer(pat_key, session=session) is None
 
 
 def test_removing_an_unknown_user_is_refused(sessions: sessionmaker[Session]) -> None:
