@@ -3,6 +3,9 @@
 Pure functions of DataFrames and Altair charts, with no Streamlit. Charts become images through
 vl-convert-python (the converter Altair's `chart.save(format="svg"|"png")` uses), which draws
 Vega-Lite without a browser; `images_available` says whether it is installed.
+
+Every CSV the dashboard offers is made by `csv_bytes`, which makes it safe to open in a
+spreadsheet: a text cell that a spreadsheet would take for a formula is written with a ' first.
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ import pandas as pd
 
 #: Spreadsheets open UTF-8 CSV correctly only with a byte-order mark.
 CSV_ENCODING = "utf-8-sig"
+#: What makes a spreadsheet read a cell as a formula (OWASP's CSV injection guidance), which
+#: could fetch a web address or run a command when the file is opened.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A number written as text ("-3", "+12%", "1,200.5"): a spreadsheet reads it as a number, so
+#: it is left as it is.
+_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?")
 PNG_SCALE = 2
 
 
@@ -54,9 +63,25 @@ def slug(title: str) -> str:
     return "-".join(words)[:80] or "table"
 
 
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell with a ' before it when a spreadsheet would read it as a formula; any other
+    value as it is (numbers stay numbers, negative ones too)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(
+            value):
+        return f"'{value}"
+    return value
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """The table as CSV, index left out, readable by spreadsheets and by pandas."""
-    return frame.to_csv(index=False).encode(CSV_ENCODING)
+    """The table as CSV, index left out, readable by spreadsheets and by pandas, and safe to
+    open in a spreadsheet (`spreadsheet_safe`, headers included)."""
+    safe = frame.rename(columns=lambda name: spreadsheet_safe(str(name)))
+    for column in range(safe.shape[1]):
+        values = safe.iloc[:, column]
+        if not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_datetime64_any_dtype(
+                values):
+            safe.isetitem(column, values.astype(object).map(spreadsheet_safe))
+    return safe.to_csv(index=False).encode(CSV_ENCODING)
 
 
 def images_available() -> bool:

@@ -6,6 +6,7 @@ import streamlit as st
 from campaigns.core.clock import utcnow
 from dashboard import auth, boardpack, components, data
 from dashboard.boardpack import PackChart, PackTable
+from dashboard.components import plain
 from dashboard.insights.networks import network_summary
 from dashboard.insights.periods import DEFAULT_WEEKS, PERIOD_WEEKS, period_ending, weeks_label
 from dashboard.queries import SYNTHETIC_LABEL
@@ -25,14 +26,15 @@ area = where.selectbox("Reporting area", areas) if areas else None
 period = period_ending(last_day, weeks)
 board = data.board_overview(viewer, period, area)
 
-st.caption(f"Figures for {period.describe()}, each compared with the {weeks} weeks before.")
+st.caption(plain(f"Figures for {period.describe()}, each compared with the {weeks} weeks "
+                 "before."))
 if board.synthetic:
-    st.warning(f"{SYNTHETIC_LABEL}: the reporting figures for {area} come from a synthetic "
-               "demo file, made up for trying Chorus out. They say nothing about real "
-               "reporting.", icon=":material/science:")
+    st.warning(plain(f"{SYNTHETIC_LABEL}: the reporting figures for {area} come from a "
+                     "synthetic demo file, made up for trying Chorus out. They say nothing "
+                     "about real reporting."), icon=":material/science:")
 components.headline_figures(board.figures)
 if board.sandbox_note:
-    st.warning(board.sandbox_note, icon=":material/science:")
+    st.warning(plain(board.sandbox_note), icon=":material/science:")
 
 reach = components.reach_chart(board.reach_lines, board.windows, first=period.first_week,
                                last=period.last_day)
@@ -63,7 +65,7 @@ else:
     year = st.selectbox("Awareness windows in", years.years,
                         index=years.years.index(years.default))
     effects = data.effects(viewer, area, year)
-    st.write(effects.note)
+    st.write(plain(effects.note))
     components.table(effects.table, name=f"Estimated effect of each awareness window on weekly "
                                          f"reports in {area}")
     labels = [r.label for r in effects.estimated]
@@ -77,7 +79,7 @@ else:
 partners_chart = components.bar_chart(board.partners, category="partner", value="impressions")
 if board.partners.empty:
     st.header("Partners' contribution")
-    st.write(board.partners_summary)
+    st.write(plain(board.partners_summary))
 else:
     components.chart_with_table(
         partners_chart, title="Partners' contribution",
@@ -90,7 +92,7 @@ networks_text = ("Bar chart of the engagements (likes, reposts, replies and quot
                  "partnership's posts gained on each network in the period, largest first.")
 if board.networks.empty:
     st.header("Engagement on each network")
-    st.write(network_summary(board.networks))
+    st.write(plain(network_summary(board.networks)))
 else:
     components.chart_with_table(
         networks_chart, title="Engagement on each network", description=networks_text,

@@ -7,6 +7,7 @@ from campaigns.core.clock import utcnow
 from campaigns.storage.approval import ApprovalError
 from campaigns.storage.control import ControlError
 from dashboard import auth, components, data, queries
+from dashboard.components import plain
 from dashboard.queries import DeliveryFilter
 
 viewer = auth.page_viewer("campaigns")
@@ -39,14 +40,14 @@ key = st.selectbox("Campaign", campaign_list["key"].tolist())
 info = data.campaign_info(viewer, key)
 if info is None:
     st.stop()
-st.subheader(info.name)
+st.subheader(plain(info.name))
 if info.summary:
-    st.write(info.summary)
-st.write(f"Written by {info.author}. Times are planned in {info.timezone}.")
+    st.write(plain(info.summary, inline=False))
+st.write(plain(f"Written by {info.author}. Times are planned in {info.timezone}."))
 if info.editors:
-    st.write(f"Edited in the dashboard by {', '.join(info.editors)}.")
+    st.write(plain(f"Edited in the dashboard by {', '.join(info.editors)}."))
 if info.approved_by:
-    st.write(f"Approved by {info.approved_by} on {info.approved_at}.")
+    st.write(plain(f"Approved by {info.approved_by} on {info.approved_at}."))
 if info.paused:
     st.warning("This campaign is paused: none of its posts will be sent until it is resumed.",
                icon=":material/pause_circle:")
@@ -55,11 +56,12 @@ if viewer.may_change:
     approve_column, pause_column = st.columns(2)
     with approve_column:
         if info.awaiting_sign_off and st.button(
-                f"Approve {info.awaiting_sign_off} posts as {viewer.name}", type="primary"):
+                f"Approve {info.awaiting_sign_off} posts as {plain(viewer.name)}",
+                type="primary"):
             try:
                 result = data.approve(viewer, info.key)
             except ApprovalError as refused:
-                st.error(str(refused))
+                st.error(plain(refused))
             else:
                 components.flash_and_rerun(
                     f"{result.approved} posts of {info.key} approved by {result.approver}.")
@@ -69,7 +71,7 @@ if viewer.may_change:
                 try:
                     released = data.resume_posting(viewer, info.key)
                 except ControlError as refused:
-                    st.error(str(refused))
+                    st.error(plain(refused))
                 else:
                     still = data.posting_pause().get("active")
                     note = " (all posting is still paused)" if still else ""

@@ -66,7 +66,7 @@ def counter(network: str, wording: str, link: str | None) -> None:
                    f"{NETWORK_NAMES[network]}.")
         return
     [measured] = authoring.measure_post({"link": link, "variants": {network: wording}})
-    st.caption(f"{NETWORK_NAMES[network]} length: {measured.counter()}")
+    st.caption(components.plain(f"{NETWORK_NAMES[network]} length: {measured.counter()}"))
 
 
 # ---- the campaign -----------------------------------------------------------------------------
@@ -91,7 +91,7 @@ if creating:
                              "It never changes once saved.")
 else:
     key = campaign_key
-    st.caption(f"Key: {key} (keys never change)")
+    st.caption(f"Key: {components.plain(key)} (keys never change)")
 name = st.text_input("Name", value=head.get("name", ""), key=prefix + "name")
 event_keys = [k for k, _ in options.events]
 event = st.selectbox("Awareness event", event_keys, key=prefix + "event",
@@ -104,7 +104,8 @@ zone = st.text_input("Time zone (IANA name)", value=head.get("timezone", data.zo
 summary = st.text_area("Summary (optional)", value=head.get("summary", ""),
                        key=prefix + "summary")
 author = head.get("author", viewer.name)
-st.caption(f"Author: {author}. Someone other than the author approves the campaign.")
+st.caption(f"Author: {components.plain(author)}. Someone other than the author approves the "
+           "campaign.")
 campaign_head = {"key": key.strip(), "name": name, "event": event, "year": year,
                  "timezone": zone.strip(), "author": author}
 if summary.strip():
@@ -126,7 +127,7 @@ if post_key == NEW:
                             help="Lower-case letters, digits and hyphens, e.g. launch.")
 else:
     new_key = post_key
-    st.caption(f"Post key: {post_key}")
+    st.caption(f"Post key: {components.plain(post_key)}")
 
 mode, days, at = authoring.send_parts(post.get("send", {}))
 modes = list(SEND_MODES)
@@ -146,7 +147,8 @@ with time_column:
 send = authoring.send_document(mode, days, at)
 if event is not None and event in options.event_rules:
     moment = authoring.send_day(options.event_rules[event], year, send)
-    st.caption(f"Sent on {moment:%A %d %B %Y at %H:%M}, {zone.strip()} time.")
+    st.caption(components.plain(f"Sent on {moment:%A %d %B %Y at %H:%M}, {zone.strip()} "
+                                "time."))
 
 audience_now = post.get("audience", "all")
 audience_mode = audience_now if isinstance(audience_now, str) else "accounts"
@@ -172,9 +174,10 @@ channel = st.selectbox(
 st.markdown("**Images**")
 images = []
 for index, image in enumerate(post.get("images", [])):
-    alt = st.text_area(f"Alt text for {image['file']}", value=image["alt"],
+    alt = st.text_area(f"Alt text for {components.plain(image['file'])}", value=image["alt"],
                        key=here + f"alt-{index}")
-    if not st.checkbox(f"Remove {image['file']}", key=here + f"remove-{index}"):
+    if not st.checkbox(f"Remove {components.plain(image['file'])}",
+                       key=here + f"remove-{index}"):
         images.append({"file": image["file"], "alt": alt})
 upload = st.file_uploader(f"Add an image (PNG, JPEG, GIF or WebP, at most {IMAGE_MB} MB)",
                           type=["png", "jpg", "jpeg", "gif", "webp"], key=here + "upload",
@@ -183,9 +186,10 @@ if upload is not None:
     try:
         stored_as = authoring.store_image(data.content_dir(), upload.name, upload.getvalue())
     except ImageRefused as refused:
-        st.error(str(refused))
+        st.error(components.plain(refused))
     else:
-        new_alt = st.text_area(f"Alt text for the new image ({upload.name}): what it shows, "
+        new_alt = st.text_area(f"Alt text for the new image ({components.plain(upload.name)}): "
+                               "what it shows, "
                                "for people who cannot see it", key=here + "alt-new")
         if stored_as not in {i["file"] for i in images}:
             images.append({"file": stored_as, "alt": new_alt})
@@ -208,7 +212,8 @@ partner_variants = {}
 for partner in chosen:
     texts = {}
     for network in authoring.NETWORKS:
-        wording = st.text_area(f"{names['partners'][partner]}: {NETWORK_NAMES[network]} wording",
+        wording = st.text_area(f"{components.plain(names['partners'][partner])}: "
+                               f"{NETWORK_NAMES[network]} wording",
                                value=own.get(partner, {}).get(network, ""),
                                key=here + f"own-{partner}-{network}")
         if wording.strip():
@@ -237,7 +242,7 @@ if not checked.problems:
     st.markdown("No problems found.")
 for problem in checked.problems:
     show = st.error if problem.severity == "error" else st.warning
-    show(f"{authoring.where(problem, document)}: {problem.message}")
+    show(components.plain(f"{authoring.where(problem, document)}: {problem.message}"))
 
 st.header("Preview")
 for measured in authoring.measure_post(written):
@@ -257,7 +262,8 @@ def save(saving: dict[str, Any], then_post: str | None) -> None:
                 default_timezone=data.zone(), editor=viewer.name, now=utcnow(),
                 original_key=original)
     except AuthoringInvalid as refused:
-        st.error(f"Not saved: {refused}. The problems are listed under Checks.")
+        st.error(f"Not saved: {components.plain(refused)}. The problems are listed under "
+                 "Checks.")
         return
     for cached in (data.campaigns, data.campaign_info, data.variant_previews,
                    data.events_for_year, data.campaign_years, data.share_kit_zip):
@@ -276,5 +282,6 @@ with save_column:
     if st.button("Save campaign", type="primary"):
         save(document, written.get("key"))
 with remove_column:
-    if post_key != NEW and len(posts) > 1 and st.button(f"Remove post {post_key}"):
+    if post_key != NEW and len(posts) > 1 and st.button(
+            f"Remove post {components.plain(post_key)}"):
         save(authoring.without_post(base, post_key), None)

@@ -60,7 +60,7 @@ if waiting_for_a_person is not None and not waiting_for_a_person.empty:
                                            remote_id=remote_id.strip() if posted else None,
                                            cancel=outcome == queries.RESOLUTIONS[2])
                 except ResolveError as refused:
-                    st.error(str(refused))
+                    st.error(components.plain(refused))
                 else:
                     components.flash_and_rerun(f"Delivery {delivery_id} is now {settled}.")
 

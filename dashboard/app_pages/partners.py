@@ -32,8 +32,8 @@ if viewer.role != BOARD:
         chosen = st.selectbox("Share kit", choices,
                               format_func=lambda c: f"{c['partner']}: {c['campaign']}")
         name, kit = data.share_kit_zip(viewer, chosen["partner key"], chosen["campaign key"])
-        st.download_button(f"Download {name}", kit, file_name=name, mime="application/zip",
-                           icon=":material/download:")
+        st.download_button(f"Download {components.plain(name)}", kit, file_name=name,
+                           mime="application/zip", icon=":material/download:")
 
 if data.may_record_by_hand(viewer):
     st.header("Record a post made by hand")
@@ -72,7 +72,7 @@ if data.may_record_by_hand(viewer):
                                                   campaign_key=for_campaign,
                                                   post_key=for_post)
             except ManualPostError as refused:
-                st.error(f"Not recorded: {refused}")
+                st.error(f"Not recorded: {components.plain(refused)}")
             else:
                 components.flash_and_rerun(
                     f"Recorded as delivery {recorded_id}, posted: its engagement is read from "

@@ -31,12 +31,13 @@ if viewer.may_change:
     if upload is not None:
         content = upload.getvalue()
         preview = data.upload_preview(content, upload.name, source.strip() or None)
+        said = components.plain(preview.summary())
         if preview.importable:
-            st.success(preview.summary(), icon=":material/check_circle:")
+            st.success(said, icon=":material/check_circle:")
         elif preview.imported_before:
-            st.info(preview.summary(), icon=":material/info:")
+            st.info(said, icon=":material/info:")
         else:
-            st.warning(preview.summary(), icon=":material/warning:")
+            st.warning(said, icon=":material/warning:")
         if not preview.problems.empty:
             components.table(preview.problems, name=f"Problems found in {preview.name}")
         if preview.total_counts:
@@ -50,14 +51,15 @@ if viewer.may_change:
             st.markdown(f"**The counts it would store{more}**")
             components.table(preview.counts, name=f"Counts read from {preview.name}")
         if preview.importable and st.button(
-                f"Import {preview.total_counts:,} counts from {preview.name}", type="primary"):
+                f"Import {preview.total_counts:,} counts from {components.plain(preview.name)}",
+                type="primary"):
             try:
                 result = data.import_reports(viewer, content, upload.name,
                                              source=source.strip() or None,
                                              citation=citation.strip() or None)
             except ReportsInvalid as refused:
-                st.error(f"Nothing was imported: {refused}. " + "; ".join(
-                    str(p) for p in refused.problems))
+                st.error(components.plain(f"Nothing was imported: {refused}. " + "; ".join(
+                    str(p) for p in refused.problems)))
             else:
                 components.flash_and_rerun(
                     f"Imported {result.counts:,} counts from {preview.name} "

