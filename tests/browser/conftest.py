@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -84,11 +85,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=STOP_TIMEOUT)
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The dashboard's address, served by `streamlit run` over a freshly seeded database."""
-    folder = tmp_path_factory.mktemp("browser")
-    database_url = _seed(folder)
+@contextmanager
+def serving(database_url: str, folder: Path) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` over `database_url`, as a child process; its address.
+    The log it writes in `folder` must hold no traceback when it stops."""
     # An empty secrets file of the test's own: a developer's .streamlit/secrets.toml with an
     # [auth] section would otherwise switch the app to OIDC and hide the local sign-in form.
     secrets = folder / "secrets.toml"
@@ -121,6 +121,14 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _stop(process)
     log_text = log_path.read_text(errors="replace")
     assert "Traceback" not in log_text, f"the dashboard logged an error:\n{log_text[-4000:]}"
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard's address, served by `streamlit run` over a freshly seeded database."""
+    folder = tmp_path_factory.mktemp("browser")
+    with serving(_seed(folder), folder) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")
