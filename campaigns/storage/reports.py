@@ -4,6 +4,7 @@ is stored."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campaigns.formats.reports.grid import MAX_FILE_BYTES, file_too_large
 from campaigns.formats.reports.reading import read_sheets
 from campaigns.formats.reports.rows import CountKey, ParsedFile, describe_key, parse_sheets
 from campaigns.formats.reports.values import (
@@ -25,6 +27,10 @@ from campaigns.formats.reports.values import (
     parse_source,
 )
 from campaigns.storage.models import ReportCount, ReportDataset
+
+#: Values bound into one query: well below SQLite's limit on a statement's variables (32,766;
+#: 999 before SQLite 3.32), so any number of areas can be looked up.
+CHUNK = 500
 
 
 @dataclass
@@ -74,7 +80,7 @@ def import_report_file(
         except CellError as exc:
             raise ReportsInvalid([Problem(name, f"--source: {exc}")]) from None
     parsed = parse_sheets(read_sheets(data, name=name, suffix=path.suffix), name=name,
-                          source=source)
+                          source=source, today=now.date())
     if parsed.problems:
         raise ReportsInvalid(parsed.problems)
     conflicts = find_conflicts(parsed, session=session)
@@ -112,15 +118,8 @@ def find_conflicts(parsed: ParsedFile, *, session: Session) -> list[Problem]:
     keys = parsed.counts.keys()
     if not keys:
         return []
-    stored = session.execute(
-        select(ReportCount, ReportDataset.file_name, ReportDataset.imported_at)
-        .join(ReportDataset, ReportCount.dataset_id == ReportDataset.id)
-        .where(ReportCount.area.in_({k.area for k in keys}),
-               ReportCount.source.in_({k.source for k in keys}),
-               ReportCount.period_start.between(min(k.period_start for k in keys),
-                                                max(k.period_start for k in keys))))
     problems = []
-    for count, file_name, imported_at in stored:
+    for count, file_name, imported_at in _stored_like(keys, session=session):
         key = CountKey(count.period_start, count.period_end, count.area, count.strand,
                        count.source, count.measure)
         tally = parsed.counts.get(key)
@@ -136,15 +135,45 @@ def find_conflicts(parsed: ParsedFile, *, session: Session) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.sheet or "", p.row))
 
 
+def _stored_like(
+    keys: Collection[CountKey], *, session: Session
+) -> Iterator[tuple[ReportCount, str, datetime]]:
+    """Stored counts of the keys' areas and sources over their periods, a few areas a query."""
+    sources = sorted({k.source for k in keys})
+    first, last = min(k.period_start for k in keys), max(k.period_start for k in keys)
+    areas = sorted({k.area for k in keys})
+    for chunk in (areas[i:i + CHUNK] for i in range(0, len(areas), CHUNK)):
+        yield from session.execute(
+            select(ReportCount, ReportDataset.file_name, ReportDataset.imported_at)
+            .join(ReportDataset, ReportCount.dataset_id == ReportDataset.id)
+            .where(ReportCount.area.in_(chunk), ReportCount.source.in_(sources),
+                   ReportCount.period_start.between(first, last)))
+
+
 def _read_bytes(path: Path, name: str) -> bytes:
+    """The file's bytes, refused unread if it is larger than MAX_FILE_BYTES or is not a file
+    (a folder, a device or a pipe, which could be read without end)."""
     try:
-        return path.read_bytes()
+        if not path.exists():
+            raise FileNotFoundError
+        if path.is_dir():
+            raise IsADirectoryError
+        if not path.is_file():
+            raise ReportsInvalid([Problem(name, "is not a file (a device or a pipe?)")])
+        if (size := path.stat().st_size) > MAX_FILE_BYTES:
+            raise file_too_large(name, size)
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         message = "file not found"
     except IsADirectoryError:
         message = "is a folder, not a file"
     except OSError as exc:
-        message = f"cannot be read ({exc.strerror})"
+        message = f"cannot be read ({exc.strerror or exc})"
+    else:
+        if len(data) > MAX_FILE_BYTES:  # it grew while being read
+            raise file_too_large(name, len(data))
+        return data
     raise ReportsInvalid([Problem(name, message)])
 
 

@@ -7,12 +7,14 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.core.clock import utcnow
 from campaigns.formats.reports.reading import read_sheets
 from campaigns.formats.reports.rows import ParsedFile, parse_sheets
 from campaigns.formats.reports.values import (
@@ -75,10 +77,12 @@ def upload_file_name(name: str) -> str:
 
 
 def preview_upload(
-    content: bytes, *, name: str, source: str | None, session: Session, zone: str
+    content: bytes, *, name: str, source: str | None, session: Session, zone: str,
+    today: date | None = None,
 ) -> UploadPreview:
     """Read and check an uploaded file as `import_report_file` would, writing nothing."""
     name = upload_file_name(name)
+    today = today or utcnow().date()
     earlier = session.scalars(select(ReportDataset).where(
         ReportDataset.file_hash == hashlib.sha256(content).hexdigest())).one_or_none()
     if earlier is not None:
@@ -88,7 +92,7 @@ def preview_upload(
     try:
         source = parse_source(source) if source else None
         parsed = parse_sheets(read_sheets(content, name=name, suffix=Path(name).suffix),
-                              name=name, source=source)
+                              name=name, source=source, today=today)
     except CellError as exc:
         return UploadPreview(name, _problems([Problem(name, f"source: {exc}")]), _counts(None))
     except ReportsInvalid as invalid:

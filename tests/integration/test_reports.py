@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -17,10 +19,16 @@ from typer.testing import CliRunner
 
 from campaigns.cli import app
 from campaigns.formats.bulk import display_name
+from campaigns.formats.reports.rows import CountKey, ParsedFile, Place, Tally
 from campaigns.formats.reports.values import ALL, MOTIVATING_FACTORS, OFFENCES, ReportsInvalid
 from campaigns.storage import db
 from campaigns.storage.models import ReportCount, ReportDataset
-from campaigns.storage.reports import ImportResult, import_report_file, summarise
+from campaigns.storage.reports import (
+    ImportResult,
+    find_conflicts,
+    import_report_file,
+    summarise,
+)
 from tests.conftest import NOW
 
 ROOT = Path(__file__).parents[2]
@@ -419,3 +427,39 @@ def test_cli_summary_json_gives_the_totals(env: str) -> None:
     first = body["totals"][0]
     assert set(first) == {"source", "area", "year", "strand", "measure", "count", "periods",
                           "first_day", "last_day", "synthetic"}
+
+
+# ---- hostile files (issue 12) -------------------------------------------------------------------
+
+
+def test_any_number_of_areas_is_checked_against_what_is_stored(
+    sessions: sessionmaker[Session],
+) -> None:
+    """More areas than a statement may bind on SQLite (32,766, or 250,000 as Debian builds it)."""
+    areas = sqlite3.connect(":memory:").getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) + 1
+    run(sessions, FIXTURES / "long.csv")
+    week = CountKey(*WEEK1, "", ALL, POLICE, OFFENCES)
+    parsed = ParsedFile("many.csv", counts={
+        week._replace(area=f"Area {n}"): Tally(1, [Place(None, n + 2)], "count")
+        for n in range(areas)})
+    parsed.counts[week._replace(area="York")] = Tally(7, [Place(None, areas + 2)], "count")
+    with sessions() as session:
+        (conflict,) = find_conflicts(parsed, session=session)
+    assert conflict.row == areas + 2 and "already stored from long.csv" in conflict.message
+
+
+def test_cli_refuses_a_folder_a_pipe_and_a_file_past_the_size_limit(
+    env: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    big = tmp_path / "big.csv"
+    with big.open("wb") as file:
+        file.truncate(60 * 2**20)
+    for path, message in ((folder, "is a directory"), (pipe, "pipe.csv: is not a file"),
+                          (big, "big.csv: the file is 60.0 MB, more than the 50 MB")):
+        code, out, err = chorus("reports", "import", str(path))
+        assert code != 0 and message in err and "Traceback" not in out + err
+    assert chorus("reports", "summary", "--json")[1].count('"file"') == 0

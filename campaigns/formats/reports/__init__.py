@@ -42,8 +42,15 @@ the header of a plain file is row 1) and column. Nothing is stored unless the wh
 valid. A file imported before (the same bytes) changes nothing; a different file restating a
 count already stored is refused, naming both files.
 
+Dates are whole days from 1990 to next year: a spreadsheet date-time with a time of day, or a
+year outside that range, is refused with its row and column. Reading is bounded (`grid` holds
+the limits): a file over 50 MB, a value below row 100,000 or right of column SZ, more than
+500,000 cells, a cell over 32,767 characters or more than 10,000 areas is refused with a
+message naming the file, sheet and limit; blank rows and cells, however many a file repeats,
+cost nothing.
+
 This package is the checking half, plain Python: `values` (cells), `layouts` (headers), `rows`
-(`parse_sheets`) and `reading` (`read_sheets`, pandas). Storing the counts is
-`campaigns.storage.reports`.
+(`parse_sheets`), `reading` (`read_sheets`: CSV, and `xlsx` and `ods` over `archive`, each
+building sheets with `grid`). Storing the counts is `campaigns.storage.reports`.
 """
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
+from campaigns.formats.reports.grid import MAX_AREAS
 from campaigns.formats.reports.layouts import (
     EXPECTED,
     HOME_OFFICE,
@@ -20,6 +21,8 @@ from campaigns.formats.reports.layouts import (
 )
 from campaigns.formats.reports.values import (
     ALL,
+    FIRST_YEAR,
+    LAST_YEAR,
     MAX_COUNT,
     MEASURES,
     MOTIVATING_FACTORS,
@@ -83,6 +86,8 @@ class ParsedFile:
     problems: list[Problem] = field(default_factory=list)
     skipped_sheets: list[str] = field(default_factory=list)
     data_rows: int = 0
+    #: The last year a period may start in.
+    last_year: int = LAST_YEAR
 
     def report(self, message: str, sheet: str | None = None, row: int = 0,
                column: str = "") -> None:
@@ -90,10 +95,13 @@ class ParsedFile:
 
 
 def parse_sheets(
-    sheets: Sequence[Sheet], *, name: str, source: str | None = None
+    sheets: Sequence[Sheet], *, name: str, source: str | None = None, today: date | None = None
 ) -> ParsedFile:
-    """Every count in the sheets, or every problem with its sheet, row and column."""
-    parsed = ParsedFile(name)
+    """Every count in the sheets, or every problem with its sheet, row and column.
+
+    Periods may start from FIRST_YEAR to the year after `today` (to LAST_YEAR without it).
+    """
+    parsed = ParsedFile(name, last_year=today.year + 1 if today else LAST_YEAR)
     found = [(sheet, _find_header(sheet)) for sheet in sheets]
     if not any(sheet.rows for sheet in sheets):
         parsed.report("the file is empty" if len(sheets) < 2 else "every sheet is empty")
@@ -107,6 +115,10 @@ def parse_sheets(
             continue
         _read_comments(parsed, sheet.rows[:start])
         _parse_sheet(parsed, sheet, start, source)
+    areas = len({key.area for key in parsed.counts})
+    if areas > MAX_AREAS:
+        parsed.report(f"{areas:,} different areas, more than the {MAX_AREAS:,} Chorus takes from "
+                      "one file: is the area column the right one? If so, split the file")
     return parsed
 
 
@@ -209,6 +221,14 @@ class _Row:
         self.ok = False
         self.parsed.report(message, self.sheet, self.number, self.header.label(key) if key else "")
 
+    def plausible(self, key: str, year: int, shown: str) -> bool:
+        """Whether a period starting in `year` can be one of reported figures; if not, say so."""
+        if FIRST_YEAR <= year <= self.parsed.last_year:
+            return True
+        self.report(key, f"{shown} is outside the years reporting figures can cover "
+                         f"({FIRST_YEAR} to {self.parsed.last_year}): check the year")
+        return False
+
     def add(self, key: CountKey, count: int, column: str, *, add_up: bool = False) -> None:
         """Store one count; repeats are added up (`add_up`) or refused."""
         tallies = self.parsed.counts
@@ -238,6 +258,10 @@ def _long_row(row: _Row, source: str | None) -> None:
     measure = row.get("measure", parse_measure) if _filled(row, "measure") else OFFENCES
     named = _row_source(row, source)
     count = row.get("count", parse_count)
+    if start and not row.plausible("period_start", start.year, start.isoformat()):
+        start = None
+    if end and not row.plausible("period_end", end.year, end.isoformat()):
+        end = None
     if start and end and end < start:
         row.report("period_end", f"{end.isoformat()} is before period_start {start.isoformat()}")
     if (row.ok and start and end and area and strand and measure and named
@@ -264,7 +288,7 @@ def _row_source(row: _Row, given: str | None) -> str | None:
 
 def _period(row: _Row) -> tuple[date, date] | None:
     year = row.get("year", parse_financial_year)
-    if year is None:
+    if year is None or not row.plausible("year", year, str(row.cell("year"))):
         return None
     if not row.has("quarter"):
         return financial_year_period(year)

@@ -9,7 +9,7 @@ import numbers
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TypeVar
 
 from campaigns.formats.suggest import suggest
@@ -33,6 +33,15 @@ POLICE_RECORDED = "police-recorded"
 
 
 MAX_COUNT = 2**31 - 1
+
+
+#: The first year reporting figures may cover: hate crime has been recorded by police forces in
+#: England and Wales since the 1990s (and by motivating factor since 2011/12).
+FIRST_YEAR = 1990
+
+
+#: The last year accepted when today's date is not given; when it is, next year is the last.
+LAST_YEAR = 2100
 
 
 MAX_SHOWN_LENGTH = {"area": 100, "source": 100, "file": 300}
@@ -172,8 +181,15 @@ _UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
 def parse_date(value: Cell) -> date:
-    """A day: a spreadsheet date, 2023-01-02, or 02/01/2023 (day first, as in the UK)."""
+    """A day: a spreadsheet date, 2023-01-02, or 02/01/2023 (day first, as in the UK).
+
+    A spreadsheet date-time with a time of day is refused rather than cut to its day: a period
+    runs from one whole day to another, so a time is probably a mistake in the cell.
+    """
     if isinstance(value, datetime):
+        if value.time() != time(0):
+            raise CellError(f"{value:%Y-%m-%d %H:%M:%S} has a time of day: write the day alone "
+                            f"({value:%Y-%m-%d})")
         return value.date()
     if isinstance(value, date):
         return value
