@@ -111,6 +111,17 @@ def send_pending_alerts(
     return sent
 
 
+def send_unstored(subject: str, body: str, *, settings: Settings, now: datetime,
+                  smtp_timeout: float = 10) -> str:
+    """Send an alert that cannot be stored first (the database is full, read-only or gone);
+    returns what went wrong sending it ("" if nothing did). Never raises."""
+    alert = Alert(incident_key=f"unstored:{_one_line(subject)}", at=now, kind="worker",
+                  subject=_one_line(redact(subject))[:SUBJECT_LENGTH], body=redact(body),
+                  last_error="")
+    _send_one(alert, settings, now=now, smtp_timeout=smtp_timeout)
+    return alert.last_error
+
+
 def _send_one(alert: Alert, settings: Settings, *, now: datetime, smtp_timeout: float) -> bool:
     errors = []
     delivered = False

@@ -20,10 +20,12 @@ from types import FrameType
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.config.settings import Settings
 from campaigns.core.clock import WarpClock
+from campaigns.storage import db
 from campaigns.storage.control import is_paused
 from campaigns.storage.models import Account, Delivery, DeliveryStatus, WorkerHeartbeat
 from scheduler import alerts
@@ -63,23 +65,28 @@ def current() -> Worker:
 
 
 def deliver_job(delivery_id: int) -> None:
-    current().dispatcher.deliver(delivery_id)
+    worker = current()
+    worker.guarded("sending", lambda: worker.dispatcher.deliver(delivery_id))
 
 
 def reconcile_job(delivery_id: int) -> None:
-    current().dispatcher.reconcile_stale(delivery_id)
+    worker = current()
+    worker.guarded("reconciling", lambda: worker.dispatcher.reconcile_stale(delivery_id))
 
 
 def sync_job() -> None:
-    current().sync()
+    worker = current()
+    worker.guarded("scheduling", worker.sync)
 
 
 def housekeeping_job() -> None:
-    current().housekeeping()
+    worker = current()
+    worker.guarded("housekeeping", worker.housekeeping)
 
 
 def collect_job() -> None:
-    current().collect()
+    worker = current()
+    worker.guarded("reading engagement", worker.collect)
 
 
 class Worker:
@@ -90,6 +97,7 @@ class Worker:
         *,
         clock: Callable[[], datetime],
         send_alerts: Callable[[Session, datetime], int] | None = None,
+        send_urgent: Callable[[str, str, datetime], str] | None = None,
         threads: int = 16,
         collector: Collector | None = None,
         warp: WarpClock | None = None,
@@ -102,6 +110,10 @@ class Worker:
         self.sessions = sessions
         self.clock = clock
         self.send_alerts = send_alerts
+        #: Alerts that cannot wait for the database: (subject, body, now) -> sending errors.
+        self.send_urgent = send_urgent
+        #: What is stopping the worker now (the database full, read-only...), said once.
+        self.trouble: str | None = None
         self.scheduler = BlockingScheduler(
             executors={"default": ThreadPoolExecutor(threads)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -115,6 +127,39 @@ class Worker:
     @property
     def worker_id(self) -> str:
         return self.dispatcher.config.worker_id
+
+    def guarded(self, job: str, work: Callable[[], object]) -> None:
+        """Run one job; a failure that is not a bug (the database or disk refusing) is said in
+        one line and one alert per incident, not a traceback every half second. The job runs
+        again on its schedule, and no post is lost: a claim not recorded is reconciled."""
+        try:
+            work()
+        except (DBAPIError, OSError) as exc:
+            self._in_trouble(job, db.describe_failure(exc, self.database_url()))
+        else:
+            if self.trouble is not None:
+                log.warning("worker %s: working again (%s)", self.worker_id, job)
+                self.trouble = None
+
+    def _in_trouble(self, job: str, problem: str) -> None:
+        if problem == self.trouble:
+            return
+        self.trouble = problem
+        log.error("worker %s: %s failed: %s", self.worker_id, job, problem)
+        if self.send_urgent is None:
+            return
+        subject = f"Chorus: the worker {self.worker_id} cannot work"
+        body = (f"{problem}.\n\nWhile this lasts no post is sent; posts already claimed are "
+                "checked against the network when the worker can work again, so none is sent "
+                "twice. Posts kept waiting past their grace time end as missed, with a reason.")
+        failed = self.send_urgent(subject, body, self.clock())
+        if failed:
+            log.error("worker %s: the alert could not be sent either: %s", self.worker_id,
+                      failed)
+
+    def database_url(self) -> str | None:
+        bind = self.sessions.kw.get("bind")
+        return bind.url.render_as_string(hide_password=True) if bind is not None else None
 
     def sync(self) -> None:
         """Promote approved posts, and give every delivery coming due a job at its time."""
@@ -224,6 +269,9 @@ class Worker:
     def run(self) -> None:
         """Run until SIGINT or SIGTERM; in-flight sends finish and are recorded first."""
         global _current
+        # The first heartbeat is not guarded: a database the worker cannot write (read-only,
+        # full) stops it here, with the command's one-line message, rather than at every job.
+        self._heartbeat(self.clock())
         _current = self
         started = self._real(self.clock())
         sync_seconds = SYNC_SECONDS if self.warp is None else WARP_SYNC_SECONDS
@@ -262,6 +310,12 @@ def collector_for(settings: Settings, dispatcher: Dispatcher) -> Collector | Non
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def urgent_sender(settings: Settings) -> Callable[[str, str, datetime], str]:
+    def send(subject: str, body: str, now: datetime) -> str:
+        return alerts.send_unstored(subject, body, settings=settings, now=now)
+    return send
 
 
 def alerts_sender(settings: Settings) -> Callable[[Session, datetime], int]:

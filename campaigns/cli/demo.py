@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from campaigns.cli.runtime import fail
-from campaigns.config.settings import load_settings
+from campaigns.cli.runtime import checked_settings, fail
 from dashboard.serve import streamlit_command
 
 
@@ -49,7 +48,7 @@ def demo_command(
         dashboard_command=tuple(streamlit_command(port=port, address=ADDRESS)) if dashboard
         else None, exit_after_replay=exit_after_replay or replay_until is not None)
     try:
-        code = run(load_settings(), options, lambda line: typer.echo(line))
+        code = run(checked_settings(), options, lambda line: typer.echo(line))
     except DemoError as exc:
         raise fail(str(exc)) from None
     raise typer.Exit(code)

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.config.secrets import SecretKeyMissing, Vault, vault_from_settings
@@ -38,14 +40,29 @@ class Runtime:
 @contextmanager
 def runtime(migrate: bool = True) -> Iterator[Runtime]:
     """Settings, engine and sessions for one command; the schema brought up to date first."""
-    settings = load_settings()
-    engine = db.make_engine(settings.database_url)
+    settings = checked_settings()
+    url = settings.database_url
+    engine = db.make_engine(url, **db.busy_timeout(url, settings.database_busy_seconds))
     try:
         if migrate:
             db.upgrade(engine)
         yield Runtime(settings, engine, db.session_factory(engine))
+    except DBAPIError as exc:  # read-only, locked, full: one line that says what to do
+        raise fail(db.describe_failure(exc, settings.database_url)) from None
     finally:
         engine.dispose()
+
+
+def checked_settings() -> Settings:
+    """The settings, or the command fails naming each setting that is wrong."""
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "CHORUS_" + "_".join(str(part) for part in error["loc"]).upper()
+            message = str(error["msg"]).removeprefix("Value error, ")
+            typer.secho(f"{name}: {message}", fg=typer.colors.RED, err=True)
+        raise fail("the settings are not valid; nothing was done") from None
 
 
 def current_user() -> str:
@@ -69,7 +86,7 @@ def safe_url(url: str) -> str:
 def checked_library(
     directory: Path, *, show_warnings: bool = True, events_only: bool = False
 ) -> Library:
-    library = read_library(directory, default_timezone=load_settings().timezone)
+    library = read_library(directory, default_timezone=checked_settings().timezone)
     problems = library.problems
     if events_only:
         problems = [p for p in problems if p.file.endswith(EVENTS_FILE)]

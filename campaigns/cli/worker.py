@@ -22,7 +22,13 @@ def run_command(
     """Run the worker: send approved posts at their time, until Ctrl-C or SIGTERM."""
     from scheduler.dispatch import Dispatcher, WorkerConfig
     from scheduler.publishers.registry import build_publishers
-    from scheduler.worker import Worker, alerts_sender, collector_for, default_worker_id
+    from scheduler.worker import (
+        Worker,
+        alerts_sender,
+        collector_for,
+        default_worker_id,
+        urgent_sender,
+    )
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     with runtime() as rt:
@@ -31,12 +37,14 @@ def run_command(
             worker_id=worker_id or default_worker_id(),
             lease=timedelta(seconds=settings.lease_seconds),
             grace=timedelta(minutes=settings.missed_grace_minutes),
+            content_root=settings.content_dir,
         )
         vault = _vault_opening_tokens(rt)
         dispatcher = Dispatcher(rt.sessions, build_publishers(settings), vault, config, utcnow)
         typer.echo(f"worker {config.worker_id} running against "
                    f"{safe_url(settings.database_url)}; Ctrl-C to stop")
         Worker(dispatcher, rt.sessions, clock=utcnow, send_alerts=alerts_sender(settings),
+               send_urgent=urgent_sender(settings),
                threads=threads, collector=collector_for(settings, dispatcher)).run()
 
 

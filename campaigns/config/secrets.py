@@ -45,7 +45,12 @@ class Vault:
     """Encrypts and decrypts credentials with one Fernet key."""
 
     def __init__(self, key: bytes | str) -> None:
-        self._fernet = Fernet(key)
+        try:
+            self._fernet = Fernet(key)
+        except ValueError:  # not 32 url-safe base64-encoded bytes (binascii.Error included)
+            raise SecretKeyMissing(
+                "CHORUS_SECRET_KEY is not a Fernet key (44 characters of url-safe base64, as "
+                "Fernet.generate_key() makes); check it was copied whole") from None
 
     def seal(self, credentials: Credentials) -> bytes:
         payload = json.dumps({"kind": credentials.kind, "values": credentials.values})

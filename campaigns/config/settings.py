@@ -21,6 +21,9 @@ class Settings(BaseSettings):
         default=f"sqlite:///{DEFAULT_DB_PATH}",
         description="SQLAlchemy URL; SQLite file under var/ by default.",
     )
+    database_busy_seconds: float = Field(
+        default=30, gt=0, description="How long a command waits for another's lock (SQLite)."
+    )
     timezone: str = Field(default="Europe/London", description="Default IANA zone for planning.")
     secret_key: SecretStr | None = Field(
         default=None, description="Fernet key used to encrypt access tokens at rest."

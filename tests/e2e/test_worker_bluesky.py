@@ -124,12 +124,16 @@ def test_due_posts_go_out_through_atproto_once_each_on_one_session_per_account(
     assert sorted(logins) == ["bsky000", "bsky001", "bsky002"]
 
 
-def test_an_image_goes_out_with_its_alt_text(rig: Rig, tmp_path: Path) -> None:
-    image = tmp_path / "card.png"
+def test_an_image_goes_out_with_its_alt_text(
+    rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the worker reads images from ./content, its default
+    image = Path("content") / "images" / "card.png"
+    image.parent.mkdir(parents=True)
     image.write_bytes(PNG)
     with db.transaction(rig.sessions) as session:
         post = session.get(Delivery, rig.delivery_ids[0]).post  # type: ignore[union-attr]
-        post.images = [{"file": str(image), "alt": "A purple card: report hate crime."}]
+        post.images = [{"file": "images/card.png", "alt": "A purple card: report hate crime."}]
     rig.run_due(rig.dispatcher())
     stored = next(p for p in bluesky_posts(rig.sandbox) if p["text"] == rig.delivery(0).text)
     assert [m["alt_text"] for m in stored["media"]] == [  # type: ignore[attr-defined]

@@ -153,12 +153,16 @@ def test_a_429_backs_off_that_account_until_the_reset(rig: Rig) -> None:
     assert {rig.delivery(i).status for i in (0, 2)} == {S.POSTED}
 
 
-def test_an_image_goes_out_with_its_alt_text(rig: Rig, tmp_path: Path) -> None:
-    image = tmp_path / "card.png"
+def test_an_image_goes_out_with_its_alt_text(
+    rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the worker reads images from ./content, its default
+    image = Path("content") / "images" / "card.png"
+    image.parent.mkdir(parents=True)
     image.write_bytes(PNG)
     with db.transaction(rig.sessions) as session:
         post = session.get(Delivery, rig.delivery_ids[0]).post  # type: ignore[union-attr]
-        post.images = [{"file": str(image), "alt": "A purple card: report hate crime."}]
+        post.images = [{"file": "images/card.png", "alt": "A purple card: report hate crime."}]
     rig.run_due(rig.dispatcher())
     stored = next(s for s in rig.statuses() if s["text"] == rig.delivery(0).text)
     assert [m["alt_text"] for m in stored["media"]] == [  # type: ignore[attr-defined]
