@@ -3,9 +3,12 @@ anything is written; the disclosure threshold; the sources already imported."""
 
 import streamlit as st
 
+from campaigns.formats.reports.grid import MAX_FILE_BYTES
 from campaigns.formats.reports.values import ReportsInvalid
 from dashboard import auth, components, data
 from dashboard.insights.uploads import SUFFIXES
+
+UPLOAD_MB = MAX_FILE_BYTES // 2**20  # the readers refuse more anyway; the browser says so first
 
 viewer = auth.page_viewer("data")
 st.title("Data")
@@ -22,8 +25,9 @@ if viewer.may_change:
     st.write("A CSV, XLSX or ODS file in one of the layouts `chorus reports import` reads. "
              "Chorus checks the whole file first and shows what it found: nothing is written "
              "until you import it, and then all of it or nothing.")
-    upload = st.file_uploader("Reporting file (CSV, XLSX or ODS)",
-                              type=[s.lstrip(".") for s in SUFFIXES])
+    upload = st.file_uploader(f"Reporting file (CSV, XLSX or ODS, at most {UPLOAD_MB} MB)",
+                              type=[s.lstrip(".") for s in SUFFIXES],
+                              max_upload_size=UPLOAD_MB)
     source = st.text_input("Source, for a Home Office or per-strand table (optional)",
                            placeholder="police-recorded", autocomplete="off")
     citation = st.text_input("Citation: where the figures were published (optional; the "

@@ -21,7 +21,7 @@ from tests.dashboard.conftest import BOARD, OFFICER, Person, button, frames
 
 SignedIn = Callable[[Person], AppTest]
 FIXTURES = ROOT / "tests" / "fixtures" / "reports"
-UPLOADER = "Reporting file (CSV, XLSX or ODS)"
+UPLOADER = "Reporting file (CSV, XLSX or ODS, at most 50 MB)"
 
 
 def data_page(at: AppTest) -> AppTest:
