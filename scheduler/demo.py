@@ -49,10 +49,9 @@ from campaigns.storage.models import (
     EngagementSnapshot,
     Organisation,
     ReportCount,
-    User,
 )
 from campaigns.storage.plans import campaigns_to_plan, plan_and_store, rules_from
-from campaigns.storage.users import BOARD, OFFICER, PARTNER, find_user, hash_password
+from campaigns.storage.users import BOARD, OFFICER, PARTNER, add_user, find_user, hash_password
 from scheduler.dispatch import Dispatcher, WorkerConfig
 from scheduler.publishers.base import Publisher
 from scheduler.sandbox.client import SandboxClient
@@ -259,10 +258,8 @@ def demo_sign_ins(path: Path, *, sessions: sessionmaker[Session],
             password = saved.get(email) or secrets.token_urlsafe(9)
             user = find_user(email, session=session)
             if user is None:
-                session.add(User(email=email, name=name, role=role,
-                                 organisation_key=organisation,
-                                 password_hash=hash_password(password), disabled=False,
-                                 created_at=now))
+                add_user(session=session, email=email, name=name, role=role, now=now,
+                         organisation_key=organisation, password=password)
             elif email not in saved:  # the file was lost: the new password must work
                 user.password_hash = hash_password(password)
             saved[email] = password

@@ -1,5 +1,5 @@
-"""What the hostile-input properties share: a migrated SQLite database for the CLI, and the
-whole of its contents, to show that a refused input wrote nothing."""
+"""What the hostile-input properties share: a migrated SQLite database for the CLI, the whole
+of its contents (to show that a refused input wrote nothing), and damaged copies of files."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 from sqlalchemy import Engine, MetaData, select
 
 from campaigns.storage import db
@@ -30,3 +31,22 @@ def contents(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
     with engine.connect() as connection:
         return {name: sorted((tuple(row) for row in connection.execute(select(table))), key=repr)
                 for name, table in tables.tables.items()}
+
+
+def damaged(draw: st.DrawFn, data: bytes, *, most: int = 64) -> bytes:
+    """`data` with one to four bytes flipped, runs cut or inserted, or its end cut off."""
+    changed = bytearray(data)
+    for _ in range(draw(st.integers(1, 4))):
+        if not changed:
+            break
+        at = draw(st.integers(0, len(changed) - 1))
+        action = draw(st.sampled_from(["flip", "cut", "insert", "truncate"]))
+        if action == "flip":
+            changed[at] ^= draw(st.integers(1, 255))
+        elif action == "cut":
+            del changed[at:at + draw(st.integers(1, most))]
+        elif action == "insert":
+            changed[at:at] = draw(st.binary(min_size=1, max_size=most))
+        else:
+            del changed[at:]
+    return bytes(changed)

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from campaigns.cli import app
 from tests.hostile.conftest import bounded
-from tests.hostile.database import contents, database
+from tests.hostile.database import contents, damaged, database
 
 __all__ = ["database"]  # the fixture, used by name
 
@@ -96,19 +96,7 @@ def hostile_rows(draw: st.DrawFn) -> bytes:
 
 @st.composite
 def mutated(draw: st.DrawFn) -> bytes:
-    data = bytearray(as_csv([HEADER, *GOOD]).encode())
-    for _ in range(draw(st.integers(1, 4))):
-        at = draw(st.integers(0, len(data) - 1))
-        action = draw(st.sampled_from(["flip", "cut", "insert", "truncate"]))
-        if action == "flip":
-            data[at] ^= draw(st.integers(1, 255))
-        elif action == "cut":
-            del data[at:at + draw(st.integers(1, 32))]
-        elif action == "insert":
-            data[at:at] = draw(st.binary(min_size=1, max_size=32))
-        else:
-            del data[at:]
-    return bytes(data)
+    return damaged(draw, as_csv([HEADER, *GOOD]).encode(), most=32)
 
 
 @st.composite

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,6 +26,9 @@ from campaigns.storage import db
 from campaigns.storage.models import ReportCount, ReportDataset
 from dashboard.insights.uploads import preview_upload
 from tests.hostile.conftest import bounded
+from tests.hostile.database import damaged, database
+
+__all__ = ["database"]  # the fixture, used by name
 
 ROOT = Path(__file__).parents[2]
 SEEDS = sorted([*(ROOT / "tests" / "fixtures" / "reports").glob("*.csv"),
@@ -118,21 +120,7 @@ def mutated(draw: st.DrawFn) -> Upload:
     """A shipped file, as CSV, XLSX or ODS, with bytes changed, cut, inserted or its zip
     entries damaged."""
     suffix = draw(suffixes)
-    data = bytearray(seed(draw(st.sampled_from(SEEDS)), suffix))
-    for _ in range(draw(st.integers(1, 4))):
-        if not data:
-            break
-        at = draw(st.integers(0, len(data) - 1))
-        action = draw(st.sampled_from(["flip", "cut", "insert", "truncate"]))
-        if action == "flip":
-            data[at] ^= draw(st.integers(1, 255))
-        elif action == "cut":
-            del data[at:at + draw(st.integers(1, 64))]
-        elif action == "insert":
-            data[at:at] = draw(st.binary(min_size=1, max_size=64))
-        else:
-            del data[at:]
-    return Upload(suffix, bytes(data))
+    return Upload(suffix, damaged(draw, seed(draw(st.sampled_from(SEEDS)), suffix)))
 
 
 @st.composite
@@ -182,17 +170,6 @@ hostile = st.one_of(random_bytes(), mutated(), far_cells(), ods_repeats(), odd_c
 
 
 # ---- the property -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'chorus.db'}"
-    monkeypatch.setenv("CHORUS_DATABASE_URL", url)
-    monkeypatch.chdir(tmp_path)
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def snapshot(engine: Engine) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
