@@ -523,12 +523,13 @@ def share_kit(
 
 
 def _kit_image(content_dir: Path, image: dict[str, str]) -> KitImage:
+    from campaigns.formats.images import ImageRefused, read_image
     from campaigns.formats.sharekit import KitImage
 
-    root = content_dir.resolve()
-    path = (root / image["file"]).resolve()
-    inside = path.is_relative_to(root)
-    data = path.read_bytes() if inside and path.is_file() else None
+    try:  # only an image inside the content directory, of a type and size a network takes
+        data: bytes | None = read_image(content_dir, image["file"])
+    except ImageRefused:
+        data = None
     return KitImage(Path(image["file"]).name, image["alt"], data)
 
 
