@@ -34,7 +34,10 @@ def confined(folder: Path, name: str) -> Path:
             or PureWindowsPath(name).is_absolute() or PureWindowsPath(name).drive):
         raise ImageRefused(f"{name!r}: give the image's path relative to {_where(folder)}")
     base = folder.resolve()
-    path = (base / name).resolve()
+    try:
+        path = (base / name).resolve()
+    except OSError as exc:  # a name too long for the file system, say
+        raise ImageRefused(f"{name[:80]!r}: not a usable file name ({exc.strerror})") from None
     if not path.is_relative_to(base):
         raise ImageRefused(f"{name!r} is outside {_where(folder)}; images must be inside it")
     return path
@@ -43,16 +46,17 @@ def confined(folder: Path, name: str) -> Path:
 def read_image(folder: Path, name: str) -> bytes:
     """The bytes of image `name` in `folder`, checked; raises ImageRefused."""
     path = confined(folder, name)
-    if not path.is_file():
-        raise ImageRefused(f"image file {name!r} not found in {_where(folder)}")
-    size = path.stat().st_size
-    if size > MAX_IMAGE_BYTES:
-        raise ImageRefused(_too_big(name, size))
     try:
+        if not path.is_file():
+            raise ImageRefused(f"image file {name[:200]!r} not found in {_where(folder)}")
+        size = path.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            raise ImageRefused(_too_big(name, size))
         with path.open("rb") as stream:
             data = stream.read(MAX_IMAGE_BYTES + 1)
     except OSError as exc:
-        raise ImageRefused(f"image file {name!r} cannot be read ({exc.strerror or exc})") from None
+        raise ImageRefused(f"image file {name[:200]!r} cannot be read "
+                           f"({exc.strerror or exc})") from None
     check_image(name, data)
     return data
 

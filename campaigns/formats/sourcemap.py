@@ -204,9 +204,13 @@ class _Builder:
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         try:
             return self.loader.construct_object(node, deep=True)
-        except (ValueError, OverflowError) as exc:  # `!!timestamp 2026-02-30`, say
-            raise _Refused(line, f"{node.value!r} cannot be read as {node.tag.rsplit(':')[-1]}"
-                                 f" ({exc})") from None
+        # An explicit tag on a value that is not of that type (`!!timestamp 2026-02-30`,
+        # `!!bool maybe`, `!!timestamp ''`): PyYAML's constructors then fail in several ways.
+        except Exception as exc:
+            kind = str(node.tag).rsplit(":", 1)[-1]
+            detail = f" ({exc})" if isinstance(exc, ValueError) else ""
+            raise _Refused(line, f"{str(node.value)[:80]!r} cannot be read as {kind}"
+                                 f"{detail}") from None
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
         result: dict[Any, Any] = {}

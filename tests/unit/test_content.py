@@ -260,6 +260,8 @@ def test_an_unquoted_single_digit_hour_is_read_as_written(content_dir: Path) -> 
     ("extra: !!python/object/apply:os.system ['true']", "tag"),
     ("extra: !!python/name:os.system", "tag"),
     ("extra: !!timestamp 2026-02-30", "cannot be read as timestamp"),
+    ("extra: !!timestamp ''", "cannot be read as timestamp"),  # found by tests/hostile
+    ("extra: !!bool maybe", "cannot be read as bool"),
     ("extra: !custom thing", "tag"),
     ("extra: " + "[" * 5000 + "]" * 5000, "nest"),
     ("extra: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
