@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.config.settings import Settings, load_settings
 from campaigns.core.clock import utcnow
+from campaigns.core.planning import Rules
 from campaigns.storage import db
 from campaigns.storage.approval import ApprovalResult, approve_campaign
 from campaigns.storage.control import PauseResult, pause, resume
@@ -75,6 +76,13 @@ def sessions() -> sessionmaker[Session]:
 def reading() -> Iterator[Session]:
     with sessions()() as session:
         yield session
+
+
+def rules() -> Rules:
+    """The planner's rules, as `chorus plan` reads them from the settings."""
+    from campaigns.formats.plan_check import rules_from  # as `hand_made_choices` says
+
+    return rules_from(settings())
 
 
 def content_dir() -> Path:

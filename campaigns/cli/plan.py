@@ -8,6 +8,8 @@ import typer
 
 from campaigns.cli.runtime import fail, runtime
 from campaigns.core.clock import utcnow
+from campaigns.formats.content import field_name
+from campaigns.formats.plan_check import field_words
 from campaigns.storage import db
 from campaigns.storage.approval import ApprovalError, approve_campaign
 from campaigns.storage.plans import (
@@ -49,8 +51,10 @@ def plan_command(
 def _print_plan(result: PlanResult) -> None:
     if not result.ok:
         typer.secho(f"{result.campaign_key}: not planned", fg=typer.colors.RED, err=True)
-        for refusal in result.refusals:
-            typer.secho(f"  {refusal}", fg=typer.colors.RED, err=True)
+        for finding in result.findings:
+            if finding.severity == "error":
+                typer.secho(f"  post {finding.post_key}, {field_words(field_name(finding.path))}:"
+                            f" {finding.message}", fg=typer.colors.RED, err=True)
         return
     total = result.created + result.updated + result.unchanged + result.kept_sent
     typer.echo(

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.config.secrets import SecretKeyMissing, Vault, vault_from_settings
 from campaigns.config.settings import Settings, load_settings
-from campaigns.formats.content import EVENTS_FILE, Library, read_library
+from campaigns.formats.content import EVENTS_FILE, Library
+from campaigns.formats.plan_check import check_content, rules_from
 from campaigns.storage import db
 
 
@@ -86,7 +87,9 @@ def safe_url(url: str) -> str:
 def checked_library(
     directory: Path, *, show_warnings: bool = True, events_only: bool = False
 ) -> Library:
-    library = read_library(directory, default_timezone=checked_settings().timezone)
+    settings = checked_settings()
+    library = check_content(directory, rules=rules_from(settings),
+                            default_timezone=settings.timezone)
     problems = library.problems
     if events_only:
         problems = [p for p in problems if p.file.endswith(EVENTS_FILE)]

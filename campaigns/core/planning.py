@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from campaigns.core.timezones import resolve_local
 
+NETWORK_NAMES = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+
 
 @dataclass(frozen=True)
 class AccountSpec:
@@ -26,6 +28,14 @@ class AccountSpec:
     handle: str
     is_lead: bool
     daily_cap: int | None = None
+    #: The organisation's name, for people; its key when not given.
+    organisation_name: str = ""
+
+    @property
+    def label(self) -> str:
+        """The account as a person names it: 'City of York Council on X (@YorkCouncil)'."""
+        network = NETWORK_NAMES.get(self.network, self.network)
+        return f"{self.organisation_name or self.organisation} on {network} ({self.handle})"
 
 
 @dataclass(frozen=True)
@@ -79,10 +89,13 @@ class DuplicateText:
     first: str  # account key
     second: str
     similarity: float
+    #: For the same words in two posts: the earlier post, where `first` posts them.
+    first_post: str = ""
 
     def __str__(self) -> str:
         kind = "identical" if self.similarity >= 1 else "near-identical"
-        return (f"post {self.post_key!r}: X accounts {self.first} and {self.second} would post "
+        posts = f"{self.first_post}' and '{self.post_key}" if self.first_post else self.post_key
+        return (f"post {posts!r}: X accounts {self.first} and {self.second} would post "
                 f"{kind} text (similarity {self.similarity:.2f}); X's automation rules forbid "
                 "this: give one of them its own wording in partner_variants")
 
@@ -176,7 +189,7 @@ def _place(
     local = _out_of_quiet_hours(local, rules, notes)
     cap = account.daily_cap or rules.daily_cap
     while counts[(account.key, local.date())] >= cap:
-        notes.append(f"{account.key} already has {cap} posts on {local:%Y-%m-%d} "
+        notes.append(f"{account.label} already has {cap} posts on {local:%Y-%m-%d} "
                      "(daily cap); moved to the next day")
         local = _out_of_quiet_hours(local + timedelta(days=1), rules, notes)
     counts[(account.key, local.date())] += 1
@@ -266,6 +279,6 @@ def _repeated_across_posts(deliveries: Sequence[PlannedDelivery]) -> list[Duplic
             continue
         earlier = first_seen.setdefault(words(delivery.text), delivery)
         if earlier.account_key != delivery.account_key and earlier.post_key != delivery.post_key:
-            post_keys = f"{earlier.post_key}' and '{delivery.post_key}"
-            found.append(DuplicateText(post_keys, earlier.account_key, delivery.account_key, 1.0))
+            found.append(DuplicateText(delivery.post_key, earlier.account_key,
+                                       delivery.account_key, 1.0, first_post=earlier.post_key))
     return found

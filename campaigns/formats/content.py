@@ -66,6 +66,8 @@ class CampaignContent:
     file: str
     spec: CampaignFile
     occurrence: calendar.Occurrence
+    #: The file as read, for the line of each field (None when built some other way).
+    source: Located | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -109,7 +111,7 @@ class _Reporter:
 
     def __call__(self, path: PathKey, message: str, severity: Severity = "error") -> None:
         line = self.located.line_of(path)
-        self.library.problems.append(Problem(self.name, line, _field(path), message, severity))
+        self.library.problems.append(Problem(self.name, line, field_name(path), message, severity))
 
 
 def read_library(root: Path, *, default_timezone: str = "Europe/London") -> Library:
@@ -263,7 +265,7 @@ def _read_campaign(library: Library, file: Path, default_timezone: str) -> None:
                 campaign.event, library.declared["events"] or ()))
         return
     occurrence = calendar.occurrence(event, campaign.year)
-    content = CampaignContent(_display(library.root, file), spec, occurrence)
+    content = CampaignContent(_display(library.root, file), spec, occurrence, located)
     for index, post in enumerate(spec.posts):
         _check_post(library, report, ("posts", index), post, occurrence, zone)
     _report_repeats(report, "post", ((("posts", i), p.key) for i, p in enumerate(spec.posts)))
@@ -463,7 +465,8 @@ def _declare_campaign(library: Library, located: Located | None) -> None:
         library.declared["campaigns"] = None
 
 
-def _field(path: PathKey) -> str:
+def field_name(path: PathKey) -> str:
+    """`posts[1].variants.x` and its like: a field as content files name it."""
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))

@@ -26,23 +26,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.core import calendar, text
+from campaigns.core.planning import Rules
 from campaigns.formats import content
 from campaigns.formats.content import CAMPAIGNS_DIR, CampaignContent, Library, Problem, compose
 
 # Re-exported for the Compose page, which uploads images through this module.
 from campaigns.formats.images import MAX_IMAGE_BYTES as MAX_IMAGE_BYTES
 from campaigns.formats.images import ImageRefused as ImageRefused
+from campaigns.formats.plan_check import as_problems, campaign_spec_of, check_plan
 from campaigns.formats.schema import ChannelIn
 from campaigns.formats.sourcemap import PathKey, load_located
 from campaigns.storage.export import campaign_document, channels_document, dump_yaml
 from campaigns.storage.loader import LoadResult, _load_campaign
 from campaigns.storage.media import store_image as store_image
-from campaigns.storage.models import Account, Campaign, Event, Organisation
+from campaigns.storage.models import Account, Campaign, Consent, Event, Organisation
+from campaigns.storage.plans import account_specs, booked_for
 
 NETWORKS = ("x", "mastodon", "bluesky")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-NEXT_STEPS = ("Nothing is sent yet: plan the campaign (chorus plan --campaign {key}), then "
-              "someone other than its author approves it on Calendar and campaigns.")
+NEXT_STEPS = ("Nothing is sent yet: on Calendar and campaigns, choose this campaign, use "
+              "Check and plan to see its schedule, then Send for sign-off; someone other than "
+              "its author then approves it.")
 
 
 class AuthoringInvalid(ValueError):
@@ -102,11 +106,15 @@ def check_campaign(
     content_dir: Path,
     default_timezone: str,
     original_key: str | None = None,
+    rules: Rules | None = None,
 ) -> Checked:
-    """Every problem the file validator would report for `document` as a campaign file, and
+    """Every problem the file validator would report for `document` as a campaign file, what
+    the planner would refuse or move with `rules` (formats.plan_check.check_plan, as `chorus
+    plan` runs it, against the database's accounts, consent and other campaigns' posts), and
     what only the database can tell (a new campaign's key already in use, a key changed).
 
     `original_key` names the stored campaign being edited; None means a new campaign.
+    `rules` are the installation's (storage.plans.rules_from); None means the defaults.
     """
     library = library_from_db(session=session, root=content_dir)
     key = _campaign_key(document)
@@ -120,12 +128,14 @@ def check_campaign(
     problems = [_renamed(p, name) for p in library.problems]
 
     def report(path: PathKey, message: str) -> None:
-        problems.append(Problem(name, located.line_of(path), content._field(path), message))
+        problems.append(Problem(name, located.line_of(path), content.field_name(path), message))
 
     _check_key(session, key, original_key, report)
     found = replace(library.campaigns[0], file=name) if library.campaigns else None
     if found is None and not any(p.severity == "error" for p in problems):
         report(("campaign", "event"), "the campaign's event could not be read; choose another")
+    if found is not None:
+        problems.extend(_planner_problems(found, session, default_timezone, rules or Rules()))
     problems.sort(key=lambda p: (p.line, p.severity))
     return Checked(tuple(problems), found)
 
@@ -139,6 +149,7 @@ def save_campaign(
     editor: str,
     now: datetime,
     original_key: str | None = None,
+    rules: Rules | None = None,
 ) -> Saved:
     """Check `document` and, if it has no errors, store it in the caller's transaction.
 
@@ -151,7 +162,8 @@ def save_campaign(
     if isinstance(head, Mapping):
         document = {**document, "campaign": {**head, "author": author or editor}}
     checked = check_campaign(document, session=session, content_dir=content_dir,
-                             default_timezone=default_timezone, original_key=original_key)
+                             default_timezone=default_timezone, original_key=original_key,
+                             rules=rules)
     if checked.errors or checked.content is None:
         raise AuthoringInvalid(checked.problems)
     result = LoadResult()
@@ -197,6 +209,18 @@ def where(problem: Problem, document: Mapping[str, Any]) -> str:
     post = posts[index] if index < len(posts) and isinstance(posts[index], Mapping) else {}
     name = f"post {post.get('key')}" if post.get("key") else f"post {index + 1}"
     return f"{name}, {found[2]}" if found[2] else name
+
+
+def _planner_problems(
+    found: CampaignContent, session: Session, default_timezone: str, rules: Rules
+) -> list[Problem]:
+    consenting = frozenset(session.scalars(
+        select(Organisation.key).join(Consent, Consent.organisation_id == Organisation.id)
+        .join(Consent.campaign).where(Campaign.key == found.key, Consent.mode == "accounts")))
+    spec = campaign_spec_of(found, consenting, default_timezone)
+    check = check_plan(spec, account_specs(session=session), rules,
+                       booked=booked_for(found.key, spec, session=session))
+    return as_problems(check, found)
 
 
 def _campaign_key(document: Mapping[str, Any]) -> str | None:

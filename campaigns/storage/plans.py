@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from campaigns.config.settings import Settings
 from campaigns.core import calendar
 from campaigns.core.planning import (
     AccountSpec,
@@ -23,10 +22,11 @@ from campaigns.core.planning import (
     PlannedDelivery,
     PostSpec,
     Rules,
-    plan_campaign,
 )
 from campaigns.core.states import REPLANNABLE
 from campaigns.formats.content import compose, send_local
+from campaigns.formats.plan_check import PlanCheck, PlanFinding, check_plan
+from campaigns.formats.plan_check import rules_from as rules_from
 from campaigns.formats.schema import SendIn
 from campaigns.storage.deliveries import change_status
 from campaigns.storage.models import (
@@ -56,21 +56,12 @@ class PlanResult:
     back_to_draft: int = 0
     notes: list[str] = field(default_factory=list)
     refusals: list[DuplicateText] = field(default_factory=list)
+    #: What the planner refused or moved, post by post, in plain words (formats.plan_check).
+    findings: list[PlanFinding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.refusals
-
-
-def rules_from(settings: Settings) -> Rules:
-    """The planning rules an installation's settings set."""
-    return Rules(
-        quiet_start=settings.quiet_hours_start,
-        quiet_end=settings.quiet_hours_end,
-        daily_cap=settings.daily_cap,
-        stagger_minutes=settings.stagger_minutes,
-        near_duplicate_threshold=settings.near_duplicate_threshold,
-    )
 
 
 def campaigns_to_plan(
@@ -90,14 +81,37 @@ def plan_and_store(
 ) -> PlanResult:
     """Plan `campaign` and bring its stored deliveries in line, inside the caller's transaction."""
     accounts = _accounts(session)
+    check = check_stored(campaign, rules, session=session, accounts=accounts)
+    result = PlanResult(campaign.key, refusals=check.plan.refusals, findings=check.findings)
+    if not check.plan.ok:
+        return result
+    _reconcile(campaign, check.plan.deliveries, accounts, result, session=session, now=now)
+    return result
+
+
+def check_stored(
+    campaign: Campaign, rules: Rules, *, session: Session,
+    accounts: dict[str, tuple[AccountSpec, Account]] | None = None,
+) -> PlanCheck:
+    """The content check's planner part (formats.plan_check) for a stored campaign, against
+    the accounts, consent and other campaigns' posts in the database. Writes nothing."""
+    accounts = _accounts(session) if accounts is None else accounts
     spec = campaign_spec(campaign, session=session)
     booked = _booked(session, campaign, spec, ZoneInfo(campaign.timezone))
-    plan = plan_campaign(spec, [a for a, _ in accounts.values()], rules, booked=booked)
-    result = PlanResult(campaign.key, refusals=plan.refusals)
-    if not plan.ok:
-        return result
-    _reconcile(campaign, plan.deliveries, accounts, result, session=session, now=now)
-    return result
+    return check_plan(spec, [a for a, _ in accounts.values()], rules, booked=booked)
+
+
+def account_specs(*, session: Session) -> list[AccountSpec]:
+    """Every account that can post, as the planner sees it."""
+    return [spec for spec, _ in _accounts(session).values()]
+
+
+def booked_for(
+    campaign_key: str, spec: CampaignSpec, *, session: Session
+) -> dict[tuple[str, date], int]:
+    """Other campaigns' deliveries on each account's local days near `spec`'s posts."""
+    stored = session.scalars(select(Campaign).where(Campaign.key == campaign_key)).one_or_none()
+    return _booked(session, stored, spec, ZoneInfo(spec.timezone))
 
 
 def occurrence_of(campaign: Campaign, *, session: Session) -> calendar.Occurrence:
@@ -139,24 +153,26 @@ def _accounts(session: Session) -> dict[str, tuple[AccountSpec, Account]]:
     found = {}
     for account, organisation in session.execute(query):
         spec = AccountSpec(account.key, organisation.key, account.network, account.handle,
-                           organisation.is_lead, account.daily_cap)
+                           organisation.is_lead, account.daily_cap, organisation.name)
         found[account.key] = (spec, account)
     return found
 
 
 def _booked(
-    session: Session, campaign: Campaign, spec: CampaignSpec, zone: ZoneInfo
+    session: Session, campaign: Campaign | None, spec: CampaignSpec, zone: ZoneInfo
 ) -> dict[tuple[str, date], int]:
-    """Deliveries other campaigns already put on each account's local days near this one's."""
+    """Deliveries other campaigns already put on each account's local days near this one's
+    (`campaign` None: one not stored yet, so every stored delivery is another campaign's)."""
     if not spec.posts:
         return {}
     times = [p.local_time for p in spec.posts]
     start = min(times).replace(tzinfo=zone) - timedelta(days=1)
     end = max(times).replace(tzinfo=zone) + BOOKING_HORIZON
     query = (select(Account.key, Delivery.send_at).join(Delivery.account)
-             .where(Delivery.campaign_id != campaign.id,
-                    Delivery.status != DeliveryStatus.CANCELLED,
+             .where(Delivery.status != DeliveryStatus.CANCELLED,
                     Delivery.send_at >= start, Delivery.send_at < end))
+    if campaign is not None:
+        query = query.where(Delivery.campaign_id != campaign.id)
     booked: dict[tuple[str, date], int] = defaultdict(int)
     for account_key, send_at in session.execute(query):
         booked[(account_key, send_at.astimezone(zone).date())] += 1

@@ -233,7 +233,8 @@ document = authoring.with_post(base, written, replacing=None if post_key == NEW 
 original = None if creating else campaign_key
 with data.reading() as session:
     checked = authoring.check_campaign(document, session=session, content_dir=data.content_dir(),
-                                       default_timezone=data.zone(), original_key=original)
+                                       default_timezone=data.zone(), original_key=original,
+                                       rules=data.rules())
 
 st.header("Checks")
 st.caption("Length on each network, the reporting channel in every text, alt text, hashtags "
@@ -260,7 +261,7 @@ def save(saving: dict[str, Any], then_post: str | None) -> None:
             saved = authoring.save_campaign(
                 saving, session=writing, content_dir=data.content_dir(),
                 default_timezone=data.zone(), editor=viewer.name, now=utcnow(),
-                original_key=original)
+                original_key=original, rules=data.rules())
     except AuthoringInvalid as refused:
         st.error(f"Not saved: {components.plain(refused)}. The problems are listed under "
                  "Checks.")

@@ -117,7 +117,7 @@ def test_an_officer_saves_a_post_and_is_told_it_needs_planning_and_approval(
     assert not at.exception
     [saved] = [s.value for s in at.success]
     assert saved.startswith("nhcaw-2026 saved (1 variants changed).")
-    assert "chorus plan --campaign nhcaw-2026" in saved and "approves it" in saved
+    assert "Check and plan" in saved and "Send for sign-off" in saved and "chorus" not in saved
     assert x_text(seeded_sessions) == WORDS
     with seeded_sessions() as session:
         campaign = session.scalars(select(Campaign).where(Campaign.key == "nhcaw-2026")).one()

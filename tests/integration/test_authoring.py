@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from campaigns.cli import app
+from campaigns.core.planning import Rules
 from campaigns.formats.content import Problem, read_library
+from campaigns.formats.plan_check import check_content
 from campaigns.storage import db
 from campaigns.storage.authoring import (
     AuthoringInvalid,
@@ -190,6 +192,10 @@ def _clock_change(d: Document) -> None:
     post(d, "thank-you")["send"] = {"days_after": 8, "at": "01:30"}  # 25 October 2026
 
 
+def _same_x_words(d: Document) -> None:
+    del post(d, "launch")["partner_variants"]["north-yorkshire-police"]  # the lead's words
+
+
 def _unknown_event(d: Document) -> None:
     d["campaign"]["event"] = "national-hate-crime-week"
 
@@ -200,7 +206,7 @@ MISTAKES: dict[str, Callable[[Document], None]] = {
     "unknown channel": _unknown_channel, "unknown partner": _unknown_partner,
     "unknown account": _unknown_account, "unknown field": _unknown_field,
     "bad send time": _bad_send_time, "clocks go back": _clock_change,
-    "unknown event": _unknown_event,
+    "unknown event": _unknown_event, "the planner refuses the same X words": _same_x_words,
 }
 
 
@@ -208,7 +214,7 @@ def as_file_problems(content_dir: Path, document: Document) -> list[tuple[Any, .
     """What `chorus content validate` says about `document` written as its file."""
     file = content_dir / "campaigns" / f"{KEY}.yaml"
     file.write_text(dump_yaml(document), encoding="utf-8")
-    library = read_library(content_dir)
+    library = check_content(content_dir, rules=Rules(), default_timezone=ZONE)
     return [_comparable(p) for p in library.problems if p.file.endswith(f"{KEY}.yaml")]
 
 
@@ -235,6 +241,23 @@ def test_invalid_content_is_refused_with_the_same_messages_as_the_file_validator
     assert refused.value.problems == checked.problems
     assert stored(loaded) == before
     assert campaign(loaded).edited_at is None
+
+
+def test_the_check_refuses_what_the_planner_refuses_at_the_wording_to_change(
+    loaded: sessionmaker[Session], content_dir: Path
+) -> None:
+    document = stored(loaded)
+    _same_x_words(document)
+    with loaded() as session:
+        checked = check_campaign(document, session=session, content_dir=content_dir,
+                                 default_timezone=ZONE, original_key=KEY)
+    [problem] = checked.errors
+    assert problem.field == "posts[1].variants.x"
+    assert problem.line == as_file_problems(content_dir, document)[0][1] > 1
+    assert problem.message == (
+        "York Hate Crime Partnership on X (@YorkAgainstHate) and North Yorkshire Police (York) "
+        "on X (@NYP_YorkHate) would post the same words. X does not allow the same text on "
+        "several accounts: give North Yorkshire Police (York) its own X wording.")
 
 
 def test_a_new_campaign_may_not_take_a_key_already_in_use(

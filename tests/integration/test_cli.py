@@ -172,3 +172,19 @@ def test_resolve_needs_exactly_one_answer(env: str) -> None:
     assert code == 1 and "exactly one of" in err
     code, _, err = chorus("deliveries", "resolve", "999", "--not-posted")
     assert code == 1 and "no delivery 999" in err
+
+
+def test_validate_reports_what_the_planner_would_refuse_with_file_and_line(
+    content_dir: Path,
+) -> None:
+    campaign = content_dir / "campaigns" / "nhcaw-2026.yaml"
+    body = campaign.read_text()
+    start = body.index("      north-yorkshire-police:\n        x: >-\n          We take")
+    campaign.write_text(body[:start] + body[body.index("      city-of-york-council:", start):])
+    code, _, err = chorus("content", "validate", str(content_dir))
+    assert code == 1
+    line = 1 + body[:body.index("  - key: launch")].count("\n") + 11  # the launch's `x:`
+    assert f"nhcaw-2026.yaml:{line}: posts[1].variants.x: York Hate Crime Partnership on X " \
+           "(@YorkAgainstHate) and North Yorkshire Police (York) on X (@NYP_YorkHate) would " \
+           "post the same words" in err
+    assert "1 error(s)" in err

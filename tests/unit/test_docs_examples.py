@@ -9,8 +9,8 @@ Every ```yaml block in docs/content.md follows an HTML comment that says what it
 Examples are applied in the guide's order to a copy of the shipped content/. A campaign file
 is written as it stands. Entries of events.yaml, reporting-channels.yaml or partners.yaml
 replace the shipped entry with the same key, or are added, since the guide shows the entries
-it is about rather than whole files. After each example, `read_library` (what `chorus content
-validate` and `chorus content load` run) must find no error anywhere; a `fails:` example must
+it is about rather than whole files. After each example, `check_content` (what `chorus content
+validate` and `chorus content load` run, the planner's refusals included) must find no error anywhere; a `fails:` example must
 produce its error, and is then taken away again.
 """
 
@@ -27,7 +27,8 @@ import yaml
 
 from campaigns.core import calendar
 from campaigns.formats import schema
-from campaigns.formats.content import read_library
+from campaigns.core.planning import Rules
+from campaigns.formats.plan_check import check_content
 from tests.conftest import CONTENT, ROOT
 
 GUIDE = ROOT / "docs" / "content.md"
@@ -117,7 +118,7 @@ def test_each_example_passes_the_content_checks(tmp_path: Path, index: int) -> N
             apply(root, earlier)
     example = EXAMPLES[index]
     apply(root, example)
-    library = read_library(root)
+    library = check_content(root, rules=Rules(), default_timezone="Europe/London")
     errors = [str(p) for p in library.errors]
     if example.fails is None:
         assert not errors, f"{example.name} does not pass `chorus content validate`:\n" + \
