@@ -198,6 +198,17 @@ def post_preview(row: Mapping[str, Any]) -> None:
         st.text(str(row["text"]))
 
 
+def plan_schedule(schedule: Sequence[Any], *, name: str) -> None:
+    """What planning would store, one row a post on one account, as a person reads it."""
+    frame = pd.DataFrame([{
+        "When (local time)": item.local_time, "Organisation": item.organisation,
+        "Network": item.network, "Account": item.handle, "Post": item.post_key,
+        "Text": item.text, "Notes": "; ".join(item.notes)} for item in schedule])
+    st.dataframe(frame, hide_index=True, alt=name, width="stretch", column_config={
+        "Text": st.column_config.TextColumn(width="large"),
+        "Notes": st.column_config.TextColumn(width="medium")})
+
+
 def pause_banner(state: Mapping[str, object]) -> None:
     if state.get("active"):
         st.warning(plain(f"Posting is paused for the whole partnership by {state.get('by')}: "

@@ -39,7 +39,8 @@ from dashboard.insights.periods import Period
 from dashboard.insights.uploads import UploadPreview
 from dashboard.queries import CampaignInfo, DeliveryFilter
 
-if TYPE_CHECKING:  # imported where used: the board page needs neither
+if TYPE_CHECKING:  # imported where used: the board page needs none of them
+    from campaigns.storage.plans import PlanPreview, PlanResult
     from campaigns.storage.reports import ImportResult
 
 #: Seconds a query result is reused: the worker changes statuses behind the dashboard's back.
@@ -223,6 +224,25 @@ def approve(viewer: Viewer, campaign_key: str) -> ApprovalResult:
     """Sign off a campaign's planned posts as the signed-in officer (never its author)."""
     with _changing(viewer) as session:
         return approve_campaign(campaign_key, viewer.name, session=session, now=utcnow())
+
+
+def plan_preview(viewer: Viewer, campaign_key: str) -> PlanPreview | None:
+    """What planning the campaign would store (officers only); writes nothing."""
+    from campaigns.storage.plans import preview_plan  # as `hand_made_choices` says
+
+    viewer.require_change()
+    with reading() as session:
+        return preview_plan(campaign_key, rules(), session=session)
+
+
+def send_for_sign_off(viewer: Viewer, campaign_key: str) -> PlanResult:
+    """Plan the campaign and store its deliveries, awaiting sign-off, as `chorus plan` does;
+    if the planner refuses, nothing is stored and the result says why."""
+    from campaigns.storage.plans import campaigns_to_plan, plan_and_store
+
+    with _changing(viewer) as session:
+        [campaign] = campaigns_to_plan(session=session, campaign_key=campaign_key)
+        return plan_and_store(campaign, rules(), session=session, now=utcnow())
 
 
 def pause_posting(viewer: Viewer, reason: str, campaign_key: str | None = None) -> PauseResult:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from campaigns.core import calendar
 from campaigns.core.planning import (
+    NETWORK_NAMES,
     AccountSpec,
     CampaignSpec,
     DuplicateText,
@@ -250,3 +251,49 @@ def _update(
                       reason="back in the plan; needs approval" if revived
                       else "changed after sign-off; needs approval again")
         result.back_to_draft += 1
+
+
+# ---- what planning would do, before anything is stored ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduledPost:
+    """One delivery the plan would store, as a person reads it."""
+
+    local_time: str
+    organisation: str
+    network: str
+    handle: str
+    post_key: str
+    text: str
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    campaign_key: str
+    schedule: tuple[ScheduledPost, ...]
+    #: What the planner refused (errors) or moved (warnings), in plain words.
+    findings: tuple[PlanFinding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+
+def preview_plan(campaign_key: str, rules: Rules, *, session: Session) -> PlanPreview | None:
+    """The schedule `plan_and_store` would store for the campaign, with the same rules and
+    the same check; None if there is no such campaign. Writes nothing."""
+    stored = session.scalars(select(Campaign).where(Campaign.key == campaign_key,
+                                                    Campaign.event_key.is_not(None))).one_or_none()
+    if stored is None:
+        return None
+    accounts = _accounts(session)
+    check = check_stored(stored, rules, session=session, accounts=accounts)
+    schedule = []
+    for item in sorted(check.plan.deliveries, key=lambda d: (d.send_at, d.account_key)):
+        spec = accounts[item.account_key][0]
+        schedule.append(ScheduledPost(
+            item.local_time, spec.organisation_name, NETWORK_NAMES.get(spec.network, spec.network),
+            spec.handle, item.post_key, item.text, item.notes))
+    return PlanPreview(campaign_key, tuple(schedule), tuple(check.findings))

@@ -52,7 +52,66 @@ if info.paused:
     st.warning("This campaign is paused: none of its posts will be sent until it is resumed.",
                icon=":material/pause_circle:")
 
+#: Per campaign: whether its planned schedule is shown, and what the last Send for sign-off said.
+SHOWN, SAID = "plan-shown:", "plan-said:"
+
+
+@st.fragment
+def check_and_plan(campaign_key: str) -> None:
+    """Check and plan, then Send for sign-off: only this part reruns for a check."""
+    st.markdown("**Plan and send for sign-off**")
+    st.caption("Check and plan applies the planner's rules (wording on X, quiet hours, daily "
+               "limits, partners after the lead, clock changes, consent) and shows what each "
+               "account would post and when. Nothing is stored until you send it for sign-off.")
+    said = st.session_state.pop(SAID + campaign_key, None)
+    if st.button("Check and plan", key=f"check-{campaign_key}"):
+        st.session_state[SHOWN + campaign_key] = True
+    if said:
+        st.success(plain(said), icon=":material/check_circle:")
+    if not st.session_state.get(SHOWN + campaign_key):
+        return
+    preview = data.plan_preview(viewer, campaign_key)
+    if preview is None:
+        st.error("This campaign can no longer be planned.")
+        return
+    refused = [f for f in preview.findings if f.severity == "error"]
+    for finding in refused:
+        st.error(plain(f"Post {finding.post_key}: {finding.message}"))
+    if refused:
+        st.write("Nothing can be sent for sign-off until this is fixed: change the wording in "
+                 "Compose, then check and plan again.")
+        return
+    if not preview.schedule:
+        st.info("No posts would be planned: the campaign has no posts, or no account posts "
+                "them.")
+        return
+    st.write(plain(f"{len(preview.schedule)} posts would be planned, shown in local time:"))
+    components.plan_schedule(preview.schedule, name=f"Planned schedule of {campaign_key}")
+    if st.button("Send for sign-off", type="primary", key=f"send-{campaign_key}"):
+        send_for_sign_off(campaign_key)
+
+
+def send_for_sign_off(campaign_key: str) -> None:
+    result = data.send_for_sign_off(viewer, campaign_key)
+    if not result.ok:
+        st.error(plain("Not sent: " + "; ".join(
+            f.message for f in result.findings if f.severity == "error")))
+        return
+    waiting = result.created + result.updated
+    said = (f"Sent for sign-off: {waiting} posts now await sign-off; someone other than the "
+            "campaign's author approves them here." if waiting
+            else "Nothing to send: the stored plan is already this one.")
+    if waiting and result.unchanged:
+        said += f" {result.unchanged} posts were already planned as shown."
+    if result.cancelled:
+        said += f" {result.cancelled} posts no longer in the plan were cancelled."
+    st.session_state[SAID + campaign_key] = said
+    st.session_state[SHOWN + campaign_key] = False
+    st.rerun()  # the whole page: the deliveries and the approve button change
+
+
 if viewer.may_change:
+    check_and_plan(info.key)
     approve_column, pause_column = st.columns(2)
     with approve_column:
         if info.awaiting_sign_off and st.button(
