@@ -202,8 +202,8 @@ def plan_schedule(schedule: Sequence[Any], *, name: str) -> None:
     """What planning would store, one row a post on one account, as a person reads it."""
     frame = pd.DataFrame([{
         "When (local time)": item.local_time, "Organisation": item.organisation,
-        "Network": item.network, "Account": item.handle, "Post": item.post_key,
-        "Text": item.text, "Notes": "; ".join(item.notes)} for item in schedule])
+        "Network": item.network, "Text": item.text, "Notes": "; ".join(item.notes),
+        "Post": item.post_key, "Account": item.handle} for item in schedule])
     st.dataframe(frame, hide_index=True, alt=name, width="stretch", column_config={
         "Text": st.column_config.TextColumn(width="large"),
         "Notes": st.column_config.TextColumn(width="medium")})

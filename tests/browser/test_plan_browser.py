@@ -1,0 +1,53 @@
+"""An officer checks and plans a campaign, sees the schedule, and sends it for sign-off, in
+headless Chromium; the view with the schedule passes the accessibility audit."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from dashboard.auth import PAGES
+from tests.browser.conftest import CHROMIUM
+from tests.browser.test_dashboard_browser import IDLE, check, open_tab, settle, sign_in
+from tests.dashboard.conftest import OFFICER
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"{CHROMIUM} is missing: the browser tests drive Debian's chromium package",
+)
+CAMPAIGN = "refugee-week-2027"
+
+
+def test_an_officer_checks_and_plans_then_sends_for_sign_off(
+    browser: Browser, app_url: str
+) -> None:
+    page = open_tab(browser, "light")
+    try:
+        sign_in(page, app_url, OFFICER)
+        title = PAGES["campaigns"].title
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        settle(page, title)
+        choice = page.get_by_role("combobox", name="Campaign")
+        choice.click()
+        choice.press_sequentially(CAMPAIGN)
+        expect(page.get_by_role("option", name=CAMPAIGN, exact=True)).to_be_visible()
+        choice.press("Enter")
+        page.wait_for_function(IDLE)
+        page.wait_for_function(IDLE)
+
+        page.get_by_role("button", name="Check and plan").click()
+        expect(page.get_by_text("posts would be planned, shown in local time")).to_be_visible()
+        page.wait_for_function(IDLE)
+        schedule = page.get_by_test_id("stDataFrame").filter(has_text="When (local time)")
+        expect(schedule).to_contain_text("Organisation")
+        check(page, "officer-campaigns-check-and-plan")
+
+        page.get_by_role("button", name="Send for sign-off").click()
+        said = page.get_by_test_id("stAlertContentSuccess").filter(has_text="Sent for sign-off")
+        expect(said).to_contain_text("posts now await sign-off")
+        page.wait_for_function(IDLE)
+        expect(page.get_by_role("button", name="Check and plan")).to_be_visible()
+        expect(page.get_by_role("button", name="Approve ")).to_have_count(1)
+        check(page, "officer-campaigns-sent-for-sign-off")
+    finally:
+        page.context.close()
