@@ -33,7 +33,7 @@ from campaigns.formats.content import CAMPAIGNS_DIR, CampaignContent, Library, P
 # Re-exported for the Compose page, which uploads images through this module.
 from campaigns.formats.images import MAX_IMAGE_BYTES as MAX_IMAGE_BYTES
 from campaigns.formats.images import ImageRefused as ImageRefused
-from campaigns.formats.plan_check import as_problems, campaign_spec_of, check_plan
+from campaigns.formats.plan_check import as_problems, campaign_spec_of, check_plan, field_words
 from campaigns.formats.schema import ChannelIn
 from campaigns.formats.sourcemap import PathKey, load_located
 from campaigns.storage.export import campaign_document, channels_document, dump_yaml
@@ -199,16 +199,19 @@ def library_from_db(*, session: Session, root: Path) -> Library:
     return library
 
 
-def where(problem: Problem, document: Mapping[str, Any]) -> str:
-    """A problem's place as a person reads it: 'post launch, variants.x' for 'posts[1]...'."""
+def where(problem: Problem, document: Mapping[str, Any],
+          names: Mapping[str, str] | None = None) -> str:
+    """A problem's place as a person reads it: 'post launch, X wording' for
+    'posts[1].variants.x' (`names`: partner keys to names)."""
     found = re.match(r"^posts\[(\d+)\]\.?(.*)$", problem.field)
     if found is None:
-        return problem.field or "the campaign"
+        head = problem.field.removeprefix("campaign.")
+        return f"campaign {field_words(head)}" if problem.field else "the campaign"
     posts = document.get("posts") or []
     index = int(found[1])
     post = posts[index] if index < len(posts) and isinstance(posts[index], Mapping) else {}
     name = f"post {post.get('key')}" if post.get("key") else f"post {index + 1}"
-    return f"{name}, {found[2]}" if found[2] else name
+    return f"{name}, {field_words(found[2], names)}" if found[2] else name
 
 
 def _planner_problems(

@@ -237,13 +237,16 @@ with data.reading() as session:
                                        rules=data.rules())
 
 st.header("Checks")
-st.caption("Length on each network, the reporting channel in every text, alt text, hashtags "
-           "and every key: errors stop the campaign being saved; warnings are advice.")
+st.caption("Length on each network, the reporting channel in every text, alt text, hashtags, "
+           "every key, and what the planner would refuse (the same words on several X "
+           "accounts) or move (quiet hours, daily limits): errors stop the campaign being "
+           "saved; warnings are advice.")
 if not checked.problems:
     st.markdown("No problems found.")
 for problem in checked.problems:
     show = st.error if problem.severity == "error" else st.warning
-    show(components.plain(f"{authoring.where(problem, document)}: {problem.message}"))
+    show(components.plain(f"{authoring.where(problem, document, names['partners'])}: "
+                          f"{problem.message}"))
 
 st.header("Preview")
 for measured in authoring.measure_post(written):

@@ -102,7 +102,7 @@ def test_the_counter_measures_each_network_as_the_text_changes(signed_in: Signed
     assert counters(at, "Bluesky")[0].startswith("Bluesky length: ")
     write(at, "X wording", "Report it. " * 30)
     assert counters(at, "X")[0].startswith("X length: 354 of 280 characters, does not fit")
-    assert any(e.value.startswith("post launch, variants.x: too long or invalid for x")
+    assert any(e.value.startswith("post launch, X wording: too long or invalid for x")
                for e in at.error)
     assert any("354 of 280" in c.value for c in at.caption if c.value.startswith("X ·"))
 
@@ -138,6 +138,24 @@ def test_a_post_with_errors_is_not_saved(
     assert any(e.value.startswith("Not saved:") for e in at.error)
     assert not at.success
     assert x_text(seeded_sessions) == before
+
+
+def test_compose_shows_what_the_planner_would_refuse_before_saving(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = compose(signed_in(OFFICER), campaign="refugee-week-2027", post="welcome")
+    assert not at.error
+    shared = next(w for w in at.text_area if w.label == "X wording").value
+    write(at, "North Yorkshire Police (York): X wording", shared)
+    [refused] = [e.value.replace("\\", "") for e in at.error]  # as shown: unescaped
+    assert refused.startswith("post welcome, North Yorkshire Police (York)'s own X wording: ")
+    assert "would post the same words. X does not allow the same text on several accounts: " \
+           "reword North Yorkshire Police (York)'s own X wording." in refused
+    button(at, "Save campaign").click().run()
+    assert any(e.value.startswith("Not saved:") for e in at.error) and not at.success
+    with seeded_sessions() as session:
+        assert session.scalars(select(Campaign.edited_at).where(
+            Campaign.key == "refugee-week-2027")).one() is None
 
 
 def test_an_officer_creates_a_campaign_as_its_author(

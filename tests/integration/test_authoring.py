@@ -283,8 +283,10 @@ def test_an_edit_may_not_change_the_campaigns_key(
 def test_problems_are_named_by_post_for_people() -> None:
     document = {"posts": [{"key": "countdown"}, {"key": "launch"}]}
     problem = Problem("campaigns/x.yaml", 30, "posts[1].variants.x", "too long")
-    assert where(problem, document) == "post launch, variants.x"
-    assert where(Problem("f", 2, "campaign.key", "m"), document) == "campaign.key"
+    assert where(problem, document) == "post launch, X wording"
+    assert where(Problem("f", 2, "campaign.key", "m"), document) == "campaign key"
+    own = Problem("f", 40, "posts[0].partner_variants.police.x", "m")
+    assert where(own, document, {"police": "Police"}) == "post countdown, Police's own X wording"
 
 
 def test_the_length_counter_says_how_long_each_variant_is_against_its_limit() -> None:
