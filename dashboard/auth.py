@@ -6,13 +6,15 @@ local accounts sign in with a password (argon2, `chorus users add`), throttled a
 failures. Either way the users table decides the role on every run. A local session keeps only
 a SessionKey: the user's id and their session secret, both checked on every run, so that the
 session ends when the user is disabled, removed or signs out anywhere, and can never become
-another user's.
+another user's. The browser keeps a signed, HttpOnly cookie bound to the same secret, so a
+reload or a new tab stays signed in until CHORUS_SESSION_HOURS pass (dashboard.session_cookie).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import streamlit as st
@@ -33,13 +35,19 @@ from campaigns.storage.users import (
     end_sessions_of,
     viewer_for_email,
 )
-from dashboard import data
+from dashboard import data, session_cookie
 from dashboard.components import plain
 
 HERE = Path(__file__).resolve().parent
 #: The signed-in local user's SessionKey (as `SessionKey.stored` gives it), checked against the
 #: database on every run.
 USER_KEY = "chorus_session"
+#: When this tab's session ends (an aware datetime): CHORUS_SESSION_HOURS after signing in.
+UNTIL_KEY = "chorus_session_until"
+#: Set on signing in: the next run hands the browser its session cookie.
+HANDOFF_KEY = "chorus_session_handoff"
+#: Set on signing out: the sign-in page removes the browser's (already dead) cookie.
+FORGET_KEY = "chorus_session_forget"
 
 
 @dataclass(frozen=True)
@@ -117,14 +125,37 @@ def current_viewer() -> Viewer | None:
             return None
         with data.reading() as session:
             return viewer_for_email(email, session=session)
-    key = SessionKey.from_stored(st.session_state.get(USER_KEY))
+    now = utcnow()
+    key = _tab_session(now)
     if key is None:
         return None
     with data.reading() as session:
         viewer = active_viewer(key, session=session)
     if viewer is None:  # disabled, removed or signed out elsewhere since signing in
-        del st.session_state[USER_KEY]
+        _end_tab_session()
     return viewer
+
+
+def _tab_session(now: datetime) -> SessionKey | None:
+    """This tab's session key: kept from an earlier run, or restored from the browser's cookie
+    (a reload, a new tab); None when there is neither, or the session has run its time."""
+    key = SessionKey.from_stored(st.session_state.get(USER_KEY))
+    if key is not None:
+        until = st.session_state.setdefault(UNTIL_KEY, session_cookie.session_ends(now))
+        if isinstance(until, datetime) and now < until:
+            return key
+    _end_tab_session()
+    restored = session_cookie.restore(st.context.cookies, now=now)
+    if restored is None:
+        return None
+    st.session_state[USER_KEY] = restored.key.stored()
+    st.session_state[UNTIL_KEY] = restored.expires
+    return restored.key
+
+
+def _end_tab_session() -> None:
+    for name in (USER_KEY, UNTIL_KEY):
+        st.session_state.pop(name, None)
 
 
 def client_address() -> str | None:
@@ -153,6 +184,8 @@ def sign_in_page() -> None:
         _oidc_sign_in()
     else:
         _password_sign_in()
+    if st.session_state.pop(FORGET_KEY, False):
+        st.html(session_cookie.forget_script(), width="content", unsafe_allow_javascript=True)
 
 
 def _oidc_sign_in() -> None:
@@ -194,6 +227,8 @@ def _password_sign_in() -> None:
         st.error(plain(outcome.message))
         return
     st.session_state[USER_KEY] = outcome.key.stored()
+    st.session_state[UNTIL_KEY] = session_cookie.session_ends(utcnow())
+    st.session_state[HANDOFF_KEY] = True
     st.rerun()
 
 
@@ -204,6 +239,10 @@ def sidebar(viewer: Viewer) -> None:
         if st.button("Sign out", key="sign-out",
                      help="Signs you out here and in every other browser tab or device."):
             sign_out()
+        key = SessionKey.from_stored(st.session_state.get(USER_KEY))
+        if st.session_state.pop(HANDOFF_KEY, False) and key is not None:
+            st.html(session_cookie.handoff_script(key, now=utcnow()), width="content",
+                    unsafe_allow_javascript=True)
 
 
 def sign_out() -> None:
@@ -216,4 +255,5 @@ def sign_out() -> None:
         del st.session_state[name]
     if oidc_configured():
         st.logout()
+    st.session_state[FORGET_KEY] = True
     st.rerun()

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         description="Similarity at which two X texts count as near-identical.",
     )
 
+    session_hours: float = Field(
+        default=8, gt=0, le=24 * 30,
+        description="How long a dashboard sign-in lasts, across reloads and new tabs.",
+    )
+
     content_dir: Path = Field(
         default=Path("content"), description="The content library (images for share kits)."
     )

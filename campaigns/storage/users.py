@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.core import session_tokens
 from campaigns.storage import throttle
 from campaigns.storage.models import Organisation, User
 from campaigns.storage.throttle import Locked
@@ -87,7 +88,8 @@ class SessionKey:
     secret: str = field(repr=False)
 
     def stored(self) -> tuple[int, str]:
-        """The key as plain values, to keep in a session (or, one day, a signed cookie)."""
+        """The key as plain values, to keep in a server-side session (a browser gets a signed
+        token instead: `session_token`)."""
         return self.user_id, self.secret
 
     @classmethod
@@ -106,6 +108,15 @@ def session_key(user: User) -> SessionKey:
 def new_session_secret() -> str:
     """256 random bits, URL-safe (a cookie can carry it)."""
     return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class TokenSession:
+    """What a valid signed token gives: the session's key, and when the token ends."""
+
+    key: SessionKey
+    expires: datetime
+    nonce: str
 
 
 @dataclass(frozen=True)
@@ -306,3 +317,29 @@ def viewer_for_email(email: str, *, session: Session) -> Viewer | None:
     if user is None or user.disabled:
         return None
     return viewer_of(user)
+
+
+# ---- signed tokens (the browser's cookie) -----------------------------------------------------
+
+
+def session_token(key: SessionKey, *, server_key: str, purpose: str, expires: datetime) -> str:
+    """A signed token for the session `key` names, valid until `expires` or until the user's
+    sessions end, whichever comes first (see campaigns.core.session_tokens)."""
+    return session_tokens.issue(key.user_id, key.secret, server_key=server_key,
+                                purpose=purpose, expires=expires)
+
+
+def check_token(token: object, *, session: Session, server_key: str, purpose: str,
+                now: datetime) -> TokenSession | None:
+    """The session a signed token stands for; None if it is malformed, tampered with, expired,
+    made for another purpose, or its user is gone, disabled or signed out since."""
+    claims = session_tokens.parse(token)
+    if claims is None:
+        return None
+    user = session.get(User, claims.user_id)
+    if user is None or user.disabled:
+        return None
+    if not session_tokens.verify(claims, user.session_secret, server_key=server_key,
+                                 purpose=purpose, now=now):
+        return None
+    return TokenSession(session_key(user), claims.expires, claims.nonce)

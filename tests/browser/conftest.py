@@ -1,5 +1,6 @@
 """The real dashboard in a real browser: a seeded database in a scratch folder, `streamlit run
-dashboard/app.py` as a child process pointed at it, and Debian's Chromium driven by Playwright.
+dashboard/server.py` (the app with its session-cookie route, as `chorus dashboard` serves it)
+as a child process pointed at it, and Debian's Chromium driven by Playwright.
 
 The database is the one the AppTest suite uses (tests/dashboard/conftest.py: content loaded,
 campaigns planned and approved, posts in every state that needs attention, a user for each
@@ -87,7 +88,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def serving(database_url: str, folder: Path) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` over `database_url`, as a child process; its address.
+    """`streamlit run dashboard/server.py` over `database_url`, as a child process; its address.
     The log it writes in `folder` must hold no traceback when it stops."""
     # An empty secrets file of the test's own: a developer's .streamlit/secrets.toml with an
     # [auth] section would otherwise switch the app to OIDC and hide the local sign-in form.
@@ -103,7 +104,7 @@ def serving(database_url: str, folder: Path) -> Iterator[str]:
     log_path = folder / "streamlit.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+            [sys.executable, "-m", "streamlit", "run", "dashboard/server.py",
              "--server.headless", "true", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              "--secrets.files", str(secrets)],
@@ -124,10 +125,20 @@ def serving(database_url: str, folder: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("browser")
+
+
+@pytest.fixture(scope="session")
+def app_database_url(served_folder: Path) -> str:
+    """The URL of the freshly seeded database the browser tests' dashboard serves."""
+    return _seed(served_folder)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_database_url: str, served_folder: Path) -> Iterator[str]:
     """The dashboard's address, served by `streamlit run` over a freshly seeded database."""
-    folder = tmp_path_factory.mktemp("browser")
-    with serving(_seed(folder), folder) as base_url:
+    with serving(app_database_url, served_folder) as base_url:
         yield base_url
 
 

@@ -21,7 +21,7 @@ from campaigns.storage.models import StoredEffectEstimate, User
 from campaigns.storage.throttle import ACCOUNT_RULE
 from campaigns.storage.users import SignedIn, authenticate, verify_password
 from dashboard import startup
-from dashboard.serve import APP
+from dashboard.serve import SERVER
 from tests.conftest import CONTENT
 
 SYNTHETIC_REPORTS = CONTENT / "reports" / "york-synthetic-weekly-2023-2026.csv"
@@ -172,7 +172,7 @@ def test_dashboard_runs_streamlit_with_xsrf_protection_on_and_the_content_direct
     assert "http://127.0.0.1:8600" in out
     [(command, environment)] = calls
     assert command[1:4] == ["-m", "streamlit", "run"]
-    assert command[4] == str(APP) and APP.is_file()
+    assert command[4] == str(SERVER) and SERVER.is_file()
     flags = dict(zip(command[5::2], command[6::2], strict=True))
     assert flags["--server.port"] == "8600"
     assert flags["--server.address"] == "127.0.0.1"
