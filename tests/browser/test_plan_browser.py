@@ -27,6 +27,10 @@ def test_an_officer_checks_and_plans_then_sends_for_sign_off(
         title = PAGES["campaigns"].title
         page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
         settle(page, title)
+        year = page.get_by_role("combobox", name="Year")  # the page opens on this year
+        year.click()
+        page.get_by_role("option", name=CAMPAIGN[-4:], exact=True).click()
+        page.wait_for_function(IDLE)
         choice = page.get_by_role("combobox", name="Campaign")
         choice.click()
         choice.press_sequentially(CAMPAIGN)

@@ -10,8 +10,8 @@ Examples are applied in the guide's order to a copy of the shipped content/. A c
 is written as it stands. Entries of events.yaml, reporting-channels.yaml or partners.yaml
 replace the shipped entry with the same key, or are added, since the guide shows the entries
 it is about rather than whole files. After each example, `check_content` (what `chorus content
-validate` and `chorus content load` run, the planner's refusals included) must find no error anywhere; a `fails:` example must
-produce its error, and is then taken away again.
+validate` and `chorus content load` run, the planner's refusals included) must find no error
+anywhere; a `fails:` example must produce its error, and is then taken away again.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import pytest
 import yaml
 
 from campaigns.core import calendar
-from campaigns.formats import schema
 from campaigns.core.planning import Rules
+from campaigns.formats import schema
 from campaigns.formats.plan_check import check_content
 from tests.conftest import CONTENT, ROOT
 
