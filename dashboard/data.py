@@ -27,7 +27,7 @@ from campaigns.config.settings import Settings, load_settings
 from campaigns.core.clock import utcnow
 from campaigns.core.planning import Rules
 from campaigns.storage import db
-from campaigns.storage.approval import ApprovalResult, approve_campaign
+from campaigns.storage.approval import ApprovalResult, approve_campaign, send_back
 from campaigns.storage.control import PauseResult, pause, resume
 from campaigns.storage.deliveries import resolve_unconfirmed
 from campaigns.storage.users import PARTNER, Viewer
@@ -199,7 +199,7 @@ def datasets() -> pd.DataFrame:
         return queries.datasets(session=session, zone=zone())
 
 
-# ---- changes (officers only) -------------------------------------------------------------------
+# ---- changes (officers; sign-off also approvers) ----------------------------------------
 
 
 #: Everything that shows a delivery's state, a campaign's sign-off or the pause.
@@ -220,10 +220,25 @@ def _changing(viewer: Viewer) -> Iterator[Session]:
     _changed()
 
 
+@contextmanager
+def _signing_off(viewer: Viewer) -> Iterator[Session]:
+    viewer.require_sign_off()
+    with db.transaction(sessions()) as session:
+        yield session
+    _changed()
+
+
 def approve(viewer: Viewer, campaign_key: str) -> ApprovalResult:
-    """Sign off a campaign's planned posts as the signed-in officer (never its author)."""
-    with _changing(viewer) as session:
+    """Sign off a campaign's planned posts as the signed-in officer or approver (never one who
+    wrote or edited it)."""
+    with _signing_off(viewer) as session:
         return approve_campaign(campaign_key, viewer.name, session=session, now=utcnow())
+
+
+def send_back_posts(viewer: Viewer, campaign_key: str, reason: str) -> ApprovalResult:
+    """Refuse sign-off with a reason: the posts stay drafts, never sent, saying why."""
+    with _signing_off(viewer) as session:
+        return send_back(campaign_key, viewer.name, reason, session=session, now=utcnow())
 
 
 def plan_preview(viewer: Viewer, campaign_key: str) -> PlanPreview | None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from campaigns.core import calendar
 from campaigns.core.timezones import resolve_local
 from campaigns.storage.accounts import list_accounts
-from campaigns.storage.approval import editors_of
+from campaigns.storage.approval import editors_of, may_sign_off
 from campaigns.storage.control import pause_state
 from campaigns.storage.models import (
     Account,
@@ -344,6 +344,43 @@ class CampaignInfo:
     awaiting_sign_off: int
     #: Everyone who has changed it in the dashboard: none of them may approve it.
     editors: tuple[str, ...] = ()
+    #: The day of the last sign-off as people say it: '1 December 2026'.
+    approved_on: str = ""
+    #: Why its waiting posts were sent back ('sent back by NAME: REASON'), if they were.
+    sent_back: str = ""
+    #: Whether the viewer may sign it off: their role does, and they neither wrote nor
+    #: edited it.
+    may_sign_off: bool = False
+
+    def sign_off_state(self) -> str:
+        """Where sign-off stands, as the page says it."""
+        waiting = self.awaiting_sign_off
+        posts = "1 post" if waiting == 1 else f"{waiting} posts"
+        if waiting and self.approved_by:
+            return (f"{posts} changed since {self.approved_by} signed off on "
+                    f"{self.approved_on}: awaiting sign-off.")
+        if waiting:
+            return f"{posts} awaiting sign-off: nothing is sent until it is signed off."
+        if self.approved_by:
+            return f"Signed off by {self.approved_by} on {self.approved_on}."
+        return "Not planned yet: nothing awaits sign-off."
+
+    def who_signs_off(self) -> str:
+        """For a viewer who may not sign it off: who can."""
+        return ("An approver, or a communications officer who neither wrote nor edited this "
+                f"campaign, can sign it off (not {self._not_them()}).")
+
+    def _not_them(self) -> str:
+        people = list(dict.fromkeys([self.author, *self.editors]))
+        return people[0] if len(people) == 1 else ", ".join(people[:-1]) + " or " + people[-1]
+
+
+def day_text(moment: datetime | None, zone: str) -> str:
+    """The day of a UTC instant in `zone`, as people say it: '1 December 2026'."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local.day} {local:%B %Y}"
 
 
 def campaign_info(
@@ -352,15 +389,17 @@ def campaign_info(
     campaign = _campaign(session, viewer, key)
     if campaign is None:
         return None
-    drafts = session.scalar(
-        select(func.count()).select_from(Delivery).join(Delivery.account)
-        .join(Account.organisation)
+    reasons = list(session.scalars(
+        select(Delivery.status_reason).join(Delivery.account).join(Account.organisation)
         .where(Delivery.campaign_id == campaign.id, Delivery.status == S.DRAFT,
-               _own_organisation(viewer))) or 0
+               _own_organisation(viewer))))
+    sent_back = next((r for r in reasons if r.startswith("sent back by ")), "")
     return CampaignInfo(campaign.key, campaign.name, campaign.summary, campaign.author,
                         campaign.timezone, campaign.approved_by,
-                        local_text(campaign.approved_at, zone), campaign.paused, drafts,
-                        tuple(dict.fromkeys(editors_of(campaign))))
+                        local_text(campaign.approved_at, zone), campaign.paused, len(reasons),
+                        tuple(dict.fromkeys(editors_of(campaign))),
+                        day_text(campaign.approved_at, zone), sent_back,
+                        viewer.may_sign_off and may_sign_off(viewer.name, campaign))
 
 
 PREVIEW_COLUMNS = ("post", "network", "wording", "length", "limit", "fits", "problem", "text")

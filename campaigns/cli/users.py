@@ -37,8 +37,9 @@ def users_add(
     email: Annotated[str, typer.Argument(help="The e-mail address they sign in with.")],
     name: Annotated[str, typer.Option(help="Their name, as approvals and the audit log show it.")],
     role: Annotated[
-        str, typer.Option(help="officer (everything), partner (its own organisation only) or "
-                               "board (read-only).")
+        str, typer.Option(help="officer (everything), partner (its own organisation only), "
+                               "board (read-only) or approver (signs off or sends back "
+                               "campaigns; edits nothing).")
     ],
     organisation: Annotated[
         str | None, typer.Option(help="Their organisation's key; required for partners.")

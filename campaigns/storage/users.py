@@ -1,9 +1,10 @@
 """Dashboard users: who may sign in, with which role, and local passwords (argon2).
 
 Roles: an officer sees and does everything; a partner sees only its own organisation; the
-board sees everything and changes nothing. The database is the source of truth for a role:
-the dashboard keeps only a SessionKey (the user's id and their session secret) and asks here on
-every page run.
+board sees everything and changes nothing; an approver (the advisory group's sign-off) sees
+everything, signs off or sends back campaigns, and never edits anything. The database is the
+source of truth for a role: the dashboard keeps only a SessionKey (the user's id and their
+session secret) and asks here on every page run.
 
 A session is bound to the user's session secret as well as to their id, so it can never pass
 to someone else: ids are not reused (see the users table), and a secret is random, made for
@@ -33,7 +34,8 @@ from campaigns.storage.throttle import Locked
 OFFICER = "officer"
 PARTNER = "partner"
 BOARD = "board"
-ROLES = (OFFICER, PARTNER, BOARD)
+APPROVER = "approver"
+ROLES = (OFFICER, PARTNER, BOARD, APPROVER)
 
 #: NCSC guidance favours length over composition rules.
 MIN_PASSWORD_LENGTH = 12
@@ -67,13 +69,24 @@ class Viewer:
         return self.role == OFFICER
 
     @property
+    def may_sign_off(self) -> bool:
+        """Officers and approvers sign off (or send back) what they neither wrote nor edited;
+        campaigns.storage.approval checks who wrote and edited it."""
+        return self.role in (OFFICER, APPROVER)
+
+    @property
     def sees_everything(self) -> bool:
-        """Officers and the board see every organisation; a partner only its own."""
-        return self.role in (OFFICER, BOARD)
+        """Officers, approvers and the board see every organisation; a partner only its own."""
+        return self.role in (OFFICER, BOARD, APPROVER)
 
     def require_change(self) -> None:
         if not self.may_change:
             raise ReadOnly(f"{self.role} accounts are read-only; ask a communications officer")
+
+    def require_sign_off(self) -> None:
+        if not self.may_sign_off:
+            raise ReadOnly(f"{self.role} accounts do not sign off campaigns; ask an approver "
+                           "or a communications officer")
 
 
 def viewer_of(user: User) -> Viewer:

@@ -1,5 +1,6 @@
-"""Calendar and campaigns: the year's awareness events, each campaign's plan, sign-off,
-pause, and a preview of every variant as each network will count it."""
+"""Calendar and campaigns: the year's awareness events, each campaign's plan, sign-off (for
+officers and approvers: approve or send back), pause, and a preview of every variant as each
+network will count it."""
 
 import streamlit as st
 
@@ -12,7 +13,10 @@ from dashboard.queries import DeliveryFilter
 
 viewer = auth.page_viewer("campaigns")
 st.title("Calendar and campaigns")
-if not viewer.may_change:
+if viewer.may_sign_off and not viewer.may_change:
+    st.caption("You sign off campaigns here (approve, or send back with a reason); you "
+               "cannot change them.")
+elif not viewer.may_change:
     components.read_only_note()
 
 this_year = utcnow().year
@@ -46,8 +50,11 @@ if info.summary:
 st.write(plain(f"Written by {info.author}. Times are planned in {info.timezone}."))
 if info.editors:
     st.write(plain(f"Edited in the dashboard by {', '.join(info.editors)}."))
-if info.approved_by:
-    st.write(plain(f"Approved by {info.approved_by} on {info.approved_at}."))
+st.write(plain(info.sign_off_state()))
+if info.sent_back:
+    st.warning(plain(info.sent_back[0].upper() + info.sent_back[1:] + ". Change the campaign in "
+                     "Compose, then check and plan and send it for sign-off again."),
+               icon=":material/undo:")
 if info.paused:
     st.warning("This campaign is paused: none of its posts will be sent until it is resumed.",
                icon=":material/pause_circle:")
@@ -110,42 +117,66 @@ def send_for_sign_off(campaign_key: str) -> None:
     st.rerun()  # the whole page: the deliveries and the approve button change
 
 
-if viewer.may_change:
-    check_and_plan(info.key)
-    approve_column, pause_column = st.columns(2)
-    with approve_column:
-        if info.awaiting_sign_off and st.button(
-                f"Approve {info.awaiting_sign_off} posts as {plain(viewer.name)}",
-                type="primary"):
+def sign_off(campaign: queries.CampaignInfo) -> None:
+    """Approve or send back, offered only to someone whose sign-off will be accepted."""
+    if not campaign.awaiting_sign_off:
+        return
+    if not campaign.may_sign_off:
+        st.info(plain(campaign.who_signs_off()), icon=":material/how_to_reg:")
+        return
+    st.markdown("**Sign off**")
+    if st.button(f"Approve {campaign.awaiting_sign_off} posts as {plain(viewer.name)}",
+                 type="primary"):
+        try:
+            result = data.approve(viewer, campaign.key)
+        except ApprovalError as refused:
+            st.error(plain(refused))
+        else:
+            components.flash_and_rerun(
+                f"{result.approved} posts of {campaign.key} approved by {result.approver}.")
+    with st.form("send-back"):
+        reason = st.text_input("Or send it back: what should change? (shown to its author)")
+        if st.form_submit_button("Send back"):
             try:
-                result = data.approve(viewer, info.key)
+                result = data.send_back_posts(viewer, campaign.key, reason)
             except ApprovalError as refused:
                 st.error(plain(refused))
             else:
                 components.flash_and_rerun(
-                    f"{result.approved} posts of {info.key} approved by {result.approver}.")
-    with pause_column:
-        if info.paused:
-            if st.button("Resume this campaign"):
-                try:
-                    released = data.resume_posting(viewer, info.key)
-                except ControlError as refused:
-                    st.error(plain(refused))
-                else:
-                    still = data.posting_pause().get("active")
-                    note = " (all posting is still paused)" if still else ""
-                    components.flash_and_rerun(
-                        f"Resumed {info.key}: {released.deliveries} posts released{note}.")
-        else:
-            with st.form("pause-campaign"):
-                reason = st.text_input("Why pause? (shown on every held post)")
-                if st.form_submit_button("Pause this campaign"):
-                    if not reason.strip():
-                        st.error("Say why the campaign is paused.")
-                    else:
-                        held = data.pause_posting(viewer, reason.strip(), info.key)
-                        components.flash_and_rerun(
-                            f"Paused {info.key}: {held.deliveries} waiting posts held.")
+                    f"{result.approved} posts of {campaign.key} sent back by {result.approver}; "
+                    "they stay unsent until changed and signed off.")
+
+
+def pause_or_resume(campaign: queries.CampaignInfo) -> None:
+    if campaign.paused:
+        if st.button("Resume this campaign"):
+            try:
+                released = data.resume_posting(viewer, campaign.key)
+            except ControlError as refused:
+                st.error(plain(refused))
+            else:
+                still = data.posting_pause().get("active")
+                note = " (all posting is still paused)" if still else ""
+                components.flash_and_rerun(
+                    f"Resumed {campaign.key}: {released.deliveries} posts released{note}.")
+        return
+    with st.form("pause-campaign"):
+        reason = st.text_input("Why pause? (shown on every held post)")
+        if st.form_submit_button("Pause this campaign"):
+            if not reason.strip():
+                st.error("Say why the campaign is paused.")
+            else:
+                held = data.pause_posting(viewer, reason.strip(), campaign.key)
+                components.flash_and_rerun(
+                    f"Paused {campaign.key}: {held.deliveries} waiting posts held.")
+
+
+if viewer.may_change:
+    check_and_plan(info.key)
+if viewer.may_sign_off:
+    sign_off(info)
+if viewer.may_change:
+    pause_or_resume(info)
 
 st.markdown("**Its deliveries**")
 components.table(data.deliveries(viewer, DeliveryFilter(campaign_key=info.key)),

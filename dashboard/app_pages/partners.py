@@ -3,7 +3,7 @@
 import streamlit as st
 
 from campaigns.storage.manual_posts import EXAMPLE, ManualPostError
-from campaigns.storage.users import BOARD
+from campaigns.storage.users import APPROVER, BOARD
 from dashboard import auth, components, data
 
 viewer = auth.page_viewer("partners")
@@ -17,7 +17,7 @@ st.caption("How each partner takes part: 'own accounts', Chorus posts from its c
            "does not take part. The lead organisation posts every campaign.")
 components.table(data.consent_matrix(viewer), name="Consent of each partner to each campaign")
 
-if viewer.role != BOARD:
+if viewer.role not in (BOARD, APPROVER):  # they only read
     st.header("Share kits")
     options = data.share_kit_options(viewer)
     if options.empty and viewer.sees_everything:

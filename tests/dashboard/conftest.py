@@ -57,7 +57,8 @@ COUNCIL = Person("cat@york.example", "Cat Council", "partner", "city-of-york-cou
 POLICE = Person("pat@police.example", "Pat Police", "partner", "north-yorkshire-police")
 SHARE_KIT_PARTNER = Person("cal@advice.example", "Cal Advice", "partner", "citizens-advice-york")
 DISABLED = Person("dee@chorus.example", "Dee Disabled", "officer")
-PEOPLE = (OFFICER, BOARD, COUNCIL, POLICE, SHARE_KIT_PARTNER, DISABLED)
+APPROVER = Person("ama@chorus.example", "Ama Approver", "approver")
+PEOPLE = (OFFICER, BOARD, COUNCIL, POLICE, SHARE_KIT_PARTNER, DISABLED, APPROVER)
 
 
 @dataclass(frozen=True)
