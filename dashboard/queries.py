@@ -43,8 +43,8 @@ if TYPE_CHECKING:  # share kits are built on the partners page only
 S = DeliveryStatus
 #: The life cycle in the order people read it.
 STATUS_ORDER = (S.DRAFT, S.APPROVED, S.SCHEDULED, S.SENDING, S.POSTED, S.FAILED,
-                S.UNCONFIRMED, S.MISSED, S.PAUSED, S.CANCELLED)
-NEEDS_ATTENTION = (S.FAILED, S.UNCONFIRMED, S.MISSED)
+                S.UNCONFIRMED, S.MISSED, S.EXPIRED, S.PAUSED, S.CANCELLED)
+NEEDS_ATTENTION = (S.FAILED, S.UNCONFIRMED, S.MISSED, S.EXPIRED)
 WAITING = (S.APPROVED, S.SCHEDULED)
 SANDBOX_LABEL = "Sandbox data — not real posts"
 SYNTHETIC_LABEL = "Synthetic — not real figures"
@@ -156,7 +156,7 @@ def _delivery_row(row: Any) -> dict[str, Any]:
 
 
 def needs_attention(*, session: Session, viewer: Viewer) -> pd.DataFrame:
-    """Failed, unconfirmed and missed posts, each with what to do next."""
+    """Failed, unconfirmed, missed and expired posts, each with what to do next."""
     wanted = DeliveryFilter(statuses=tuple(s.value for s in NEEDS_ATTENTION))
     frame = deliveries(session=session, viewer=viewer, wanted=wanted)
     frame["what to do next"] = [next_step(s, r) for s, r in
@@ -188,6 +188,9 @@ def next_step(status: str, reason: str) -> str:
     if status == S.MISSED:
         return ("Chorus was not running when it was due. Post it by hand if it is still "
                 "timely; otherwise leave it.")
+    if status == S.EXPIRED:
+        return ("Nobody signed it off before its time, so it was not sent. If it still "
+                "matters, have the campaign signed off and plan it again, or post it by hand.")
     return ""
 
 

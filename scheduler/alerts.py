@@ -32,12 +32,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from campaigns.config.settings import Settings
-from campaigns.storage.models import Account, Alert, Delivery
+from campaigns.storage.models import Account, Alert, Campaign, Delivery
 
 FAILED = "failed"
 UNCONFIRMED = "unconfirmed"
 MISSED = "missed"
 RECONNECT = "reconnect"
+SIGN_OFF_DUE = "sign-off-due"
+EXPIRED = "expired"
 
 #: What people are told to run. Kept here, in one place, to match the CLI's commands.
 LIST_FAILED_COMMAND = "chorus deliveries list --status failed"
@@ -277,6 +279,37 @@ def describe_missed(delivery: Delivery, account: Account, reason: str) -> tuple[
         "Check that the worker (`chorus run`) is running and find out why it stopped. If the "
         "post still matters, post it by hand or schedule it again as a one-off post with "
         f"`{IMPORT_COMMAND}`.",
+    )
+    return subject, body
+
+
+def describe_sign_off_due(campaign: Campaign, first: Delivery, waiting: int,
+                          hours: float) -> tuple[str, str]:
+    """A campaign with posts due soon that nobody has signed off yet."""
+    subject = f"Chorus: {campaign.name} needs sign-off before {first.local_time}"
+    body = _compose(
+        f"{waiting} posts of this campaign await sign-off, the first due within {hours:g} "
+        "hours. A post not signed off by its send time is not sent: it ends as expired.",
+        [f"Campaign: {campaign.name} ({campaign.key})",
+         f"First due: {first.local_time} ({first.send_at:%Y-%m-%d %H:%M} UTC)"],
+        "not signed off yet",
+        "An approver, or a communications officer who neither wrote nor edited the campaign, "
+        "should open it on the dashboard's Calendar and campaigns page and approve it or send "
+        f"it back (or run `chorus approve --campaign {campaign.key} --as NAME`).",
+    )
+    return subject, body
+
+
+def describe_expired(campaign: Campaign, expired: int, reason: str) -> tuple[str, str]:
+    """Posts whose send time came before anyone signed them off: they were not sent."""
+    subject = f"Chorus: {expired} posts of {campaign.name} expired unsent (not signed off)"
+    body = _compose(
+        "These posts reached their send time without sign-off, so Chorus did not send them "
+        "and marked them expired.",
+        [f"Campaign: {campaign.name} ({campaign.key})"],
+        reason,
+        "`chorus deliveries list --status expired` lists them. If they still matter, sign the "
+        "campaign off and plan it again with later times, or post them by hand.",
     )
     return subject, body
 

@@ -362,6 +362,7 @@ def build_worker(settings: Settings, sessions: sessionmaker[Session], vault: Vau
 
     config = WorkerConfig(worker_id="demo", lease=timedelta(seconds=settings.lease_seconds),
                           grace=timedelta(minutes=settings.missed_grace_minutes),
+                          sign_off_reminder=timedelta(hours=settings.sign_off_reminder_hours),
                           content_root=content)
     dispatcher = Dispatcher(sessions, publishers, vault, config, clock.now)
     return Worker(dispatcher, sessions, clock=clock.now, threads=8,

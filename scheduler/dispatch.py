@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,11 +19,19 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from campaigns.config.secrets import Credentials, SecretKeyMissing, Vault
+from campaigns.core import sign_off_deadlines
 from campaigns.core.planning import words
 from campaigns.formats.images import ImageRefused, confined
 from campaigns.storage.control import HELD_FOR_ACCOUNT
 from campaigns.storage.deliveries import change_status
-from campaigns.storage.models import Account, AuditEntry, Delivery, DeliveryStatus, Post
+from campaigns.storage.models import (
+    Account,
+    AuditEntry,
+    Campaign,
+    Delivery,
+    DeliveryStatus,
+    Post,
+)
 from scheduler import alerts
 from scheduler.publishers.base import (
     Image,
@@ -53,6 +61,8 @@ class WorkerConfig:
     worker_id: str
     lease: timedelta = timedelta(seconds=120)
     grace: timedelta = timedelta(minutes=30)
+    #: How long before a post awaiting sign-off is due its campaign is reminded.
+    sign_off_reminder: timedelta = timedelta(hours=24)
     content_root: Path = Path("content")
 
 
@@ -186,6 +196,41 @@ class Dispatcher:
                               reason=reason)
                 self._alert(session, "missed", delivery, reason, now)
             return len(found)
+
+    def settle_sign_off_deadlines(self, now: datetime) -> sign_off_deadlines.Deadlines:
+        """Posts awaiting sign-off at their time end `expired`; a campaign with posts due within
+        the reminder window gets one reminder alert (per round of sign-off)."""
+        with self.sessions() as session, session.begin():
+            drafts = list(session.scalars(select(Delivery).where(Delivery.status == S.DRAFT)
+                                          .options(joinedload(Delivery.campaign))))
+            decided = sign_off_deadlines.decide(
+                (sign_off_deadlines.Waiting(d.id, d.campaign_id, d.send_at) for d in drafts),
+                now=now, remind_before=self.config.sign_off_reminder)
+            by_id = {d.id: d for d in drafts}
+            reason = sign_off_deadlines.EXPIRED_REASON
+            for delivery_id in decided.expire:
+                change_status(by_id[delivery_id], S.EXPIRED, session=session, actor=self.actor,
+                              now=now, reason=reason)
+            for campaign, count in _per_campaign(by_id[i] for i in decided.expire).items():
+                subject, body = alerts.describe_expired(campaign, count, reason)
+                alerts.raise_alert(session=session, kind=alerts.EXPIRED, subject=subject,
+                                   incident_key=f"expired:{campaign.key}:{now.isoformat()}",
+                                   body=body, now=now)
+            for campaign_id, first_at in decided.remind.items():
+                self._remind(session, [d for d in drafts if d.campaign_id == campaign_id
+                                       and d.status == S.DRAFT], first_at, now)
+            return decided
+
+    def _remind(self, session: Session, waiting: list[Delivery], first_at: datetime,
+                now: datetime) -> None:
+        campaign = waiting[0].campaign
+        first = next(d for d in waiting if d.send_at == first_at)
+        hours = self.config.sign_off_reminder.total_seconds() / 3600
+        subject, body = alerts.describe_sign_off_due(campaign, first, len(waiting), hours)
+        alerts.raise_alert(session=session, kind=alerts.SIGN_OFF_DUE, subject=subject,
+                           incident_key=sign_off_deadlines.reminder_key(campaign.key,
+                                                                        campaign.approved_at),
+                           body=body, now=now)
 
     def _missed_reason(self, delivery: Delivery) -> str:
         minutes = int(self.config.grace.total_seconds() // 60)
@@ -429,6 +474,13 @@ class Dispatcher:
         alerts.raise_alert(session=session, kind=kind, incident_key=f"{kind}:{delivery.id}",
                            subject=subject, body=body, delivery_id=delivery.id,
                            account_id=delivery.account_id, now=now)
+
+
+def _per_campaign(deliveries: Iterable[Delivery]) -> dict[Campaign, int]:
+    counts: dict[Campaign, int] = {}
+    for delivery in deliveries:
+        counts[delivery.campaign] = counts.get(delivery.campaign, 0) + 1
+    return counts
 
 
 def _token_mark(account: Account) -> str:

@@ -235,6 +235,7 @@ class Worker:
     def housekeeping(self) -> None:
         now = self.clock()
         self.dispatcher.mark_missed(now)
+        self.dispatcher.settle_sign_off_deadlines(now)
         self._heartbeat(now)
         with self._lock:
             self._queued = {k: v for k, v in self._queued.items() if v > now - HORIZON}

@@ -97,9 +97,10 @@ def _delivery_row(delivery: Delivery) -> dict[str, object]:
 
 
 def _table(rows: list[dict[str, object]]) -> str:
-    columns = ("local_time", "campaign", "post", "account", "status", "text")
+    columns = ("local_time", "campaign", "post", "account", "status", "reason", "text")
     shown = [
-        {c: (" ".join(str(r[c]).split())[:48] if c == "text" else str(r[c])) for c in columns}
+        {c: (" ".join(str(r[c]).split())[:48] if c in ("text", "reason") else str(r[c]))
+         for c in columns}
         for r in rows
     ]
     widths = {c: max(len(c), *(len(r[c]) for r in shown)) for c in columns}

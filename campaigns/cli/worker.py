@@ -37,6 +37,7 @@ def run_command(
             worker_id=worker_id or default_worker_id(),
             lease=timedelta(seconds=settings.lease_seconds),
             grace=timedelta(minutes=settings.missed_grace_minutes),
+            sign_off_reminder=timedelta(hours=settings.sign_off_reminder_hours),
             content_root=settings.content_dir,
         )
         vault = _vault_opening_tokens(rt)

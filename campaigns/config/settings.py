@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     missed_grace_minutes: int = Field(
         default=30, ge=0, description="How late a post may still go out after downtime."
     )
+    sign_off_reminder_hours: float = Field(
+        default=24, ge=0,
+        description="How long before a post awaiting sign-off is due its campaign's one "
+                    "reminder alert is raised; at its time it expires unsent.",
+    )
     read_budget_per_day: int = Field(
         default=10_000, ge=1, description="Most engagement reads (API calls) per day."
     )

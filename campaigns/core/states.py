@@ -14,6 +14,8 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
     UNCONFIRMED = "unconfirmed"
     MISSED = "missed"
+    #: Not signed off before its send time: never sent.
+    EXPIRED = "expired"
     CANCELLED = "cancelled"
     PAUSED = "paused"
 
@@ -25,7 +27,7 @@ REPLANNABLE = frozenset({DeliveryStatus.DRAFT, DeliveryStatus.APPROVED, Delivery
 S = DeliveryStatus
 
 ALLOWED: dict[S, frozenset[S]] = {
-    S.DRAFT: frozenset({S.APPROVED, S.CANCELLED, S.PAUSED}),
+    S.DRAFT: frozenset({S.APPROVED, S.CANCELLED, S.PAUSED, S.EXPIRED}),
     S.APPROVED: frozenset({S.SCHEDULED, S.DRAFT, S.CANCELLED, S.PAUSED, S.MISSED}),
     S.SCHEDULED: frozenset({S.SENDING, S.DRAFT, S.CANCELLED, S.PAUSED, S.MISSED}),
     S.SENDING: frozenset({S.POSTED, S.FAILED, S.UNCONFIRMED, S.SCHEDULED, S.MISSED, S.PAUSED}),
@@ -33,6 +35,7 @@ ALLOWED: dict[S, frozenset[S]] = {
     S.PAUSED: frozenset({S.DRAFT, S.APPROVED, S.SCHEDULED, S.CANCELLED, S.MISSED}),
     S.FAILED: frozenset({S.SCHEDULED, S.CANCELLED}),
     S.MISSED: frozenset({S.CANCELLED}),
+    S.EXPIRED: frozenset({S.CANCELLED}),
     S.POSTED: frozenset(),
     S.CANCELLED: frozenset({S.DRAFT}),  # only the planner revives what it cancelled
 }

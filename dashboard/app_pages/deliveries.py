@@ -37,7 +37,7 @@ if viewer.may_change:
 st.header("Needs attention")
 attention = data.needs_attention(viewer)
 if attention.empty:
-    st.success("Nothing has failed, been missed or is unconfirmed.",
+    st.success("Nothing has failed, been missed, expired unsigned or is unconfirmed.",
                icon=":material/check_circle:")
 else:
     components.table(attention, name="Failed, unconfirmed and missed posts, with what to do")

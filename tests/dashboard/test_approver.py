@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
 
+from campaigns.core.sign_off_deadlines import EXPIRED_REASON
 from campaigns.storage import db
 from campaigns.storage.deliveries import change_status
 from campaigns.storage.models import Campaign, Delivery, DeliveryStatus
@@ -141,3 +142,19 @@ def test_the_page_says_how_many_posts_changed_since_the_last_sign_off(
             ": awaiting sign-off.") in said
     assert not any(m.startswith(("Approved by", "Signed off by")) for m in said)
     assert "Approve 7 posts as Olu Officer" in [b.label for b in at.button]
+
+
+def test_a_post_that_expired_unsigned_needs_attention_with_its_reason(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    with db.transaction(seeded_sessions) as session:
+        draft = session.scalars(select(Delivery).join(Delivery.campaign).where(
+            Campaign.key == DRAFT_CAMPAIGN, Delivery.status == S.DRAFT)).first()
+        assert draft is not None
+        change_status(draft, S.EXPIRED, session=session, actor="worker", now=NOW,
+                      reason=EXPIRED_REASON)
+    at = signed_in(OFFICER).switch_page(PAGES["deliveries"].path).run()
+    attention = at.dataframe[0].value
+    [row] = attention[attention["status"] == "expired"].to_dict("records")
+    assert row["reason"] == EXPIRED_REASON
+    assert row["what to do next"].startswith("Nobody signed it off before its time")
