@@ -51,6 +51,7 @@ from campaigns.storage.models import (
     ReportCount,
 )
 from campaigns.storage.plans import campaigns_to_plan, plan_and_store, rules_from
+from campaigns.storage.users import APPROVER as APPROVER_ROLE
 from campaigns.storage.users import BOARD, OFFICER, PARTNER, add_user, find_user, hash_password
 from scheduler.dispatch import Dispatcher, WorkerConfig
 from scheduler.publishers.base import Publisher
@@ -243,14 +244,16 @@ def import_reports(directory: Path, *, sessions: sessionmaker[Session],
 
 def demo_sign_ins(path: Path, *, sessions: sessionmaker[Session],
                   now: datetime) -> list[DemoSignIn]:
-    """An officer, a board member and a partner (the police), with passwords made on the
-    first run and kept in `path` (readable by this user only) so they stay the same."""
+    """An officer, a board member, a partner (the police) and an approver (who signs off in
+    the browser what the officer edits there), with passwords made on the first run and kept
+    in `path` (readable by this user only) so they stay the same."""
     saved: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     wanted = [
         ("officer@demo.chorus.invalid", "Alex Morgan (demo officer)", OFFICER, None),
         ("board@demo.chorus.invalid", "Priya Shah (demo board member)", BOARD, None),
         ("police@demo.chorus.invalid", "Dan Hughes (demo partner, police)", PARTNER,
          "north-yorkshire-police"),
+        ("approver@demo.chorus.invalid", "Jordan Lee (demo approver)", APPROVER_ROLE, None),
     ]
     sign_ins = []
     with db.transaction(sessions) as session:

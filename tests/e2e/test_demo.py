@@ -103,7 +103,7 @@ def test_running_it_again_doubles_nothing(demo: tuple[Path, str, str]) -> None:
     database = tmp_path / "var/chorus.db"
     [(posted,)] = rows(database, "SELECT count(*) FROM deliveries WHERE status = 'posted'")
     assert posted == len(sandbox_ids(tmp_path / "var/sandbox.db"))
-    assert rows(database, "SELECT count(*) FROM users") == [(3,)]
+    assert rows(database, "SELECT count(*) FROM users") == [(4,)]  # the four sign-ins
     assert rows(database, "SELECT count(*) FROM report_datasets") == [(2,)]
     assert "content: up to date" in second
     assert "signed off" in first and "signed off" not in second
