@@ -288,8 +288,8 @@ def describe_sign_off_due(campaign: Campaign, first: Delivery, waiting: int,
     """A campaign with posts due soon that nobody has signed off yet."""
     subject = f"Chorus: {campaign.name} needs sign-off before {first.local_time}"
     body = _compose(
-        f"{waiting} posts of this campaign await sign-off, the first due within {hours:g} "
-        "hours. A post not signed off by its send time is not sent: it ends as expired.",
+        f"{waiting} posts of this campaign due within {hours:g} hours still await sign-off. "
+        "A post not signed off by its send time is not sent: it ends as expired.",
         [f"Campaign: {campaign.name} ({campaign.key})",
          f"First due: {first.local_time} ({first.send_at:%Y-%m-%d %H:%M} UTC)"],
         "not signed off yet",

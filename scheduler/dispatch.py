@@ -200,9 +200,14 @@ class Dispatcher:
     def settle_sign_off_deadlines(self, now: datetime) -> sign_off_deadlines.Deadlines:
         """Posts awaiting sign-off at their time end `expired`; a campaign with posts due within
         the reminder window gets one reminder alert (per round of sign-off)."""
+        horizon = now + self.config.sign_off_reminder
         with self.sessions() as session, session.begin():
-            drafts = list(session.scalars(select(Delivery).where(Delivery.status == S.DRAFT)
-                                          .options(joinedload(Delivery.campaign))))
+            query = (select(Delivery).where(Delivery.status == S.DRAFT,
+                                            Delivery.send_at <= horizon)
+                     .options(joinedload(Delivery.campaign)))
+            if session.get_bind().dialect.name == "postgresql":  # one worker expires each post
+                query = query.with_for_update(skip_locked=True, of=Delivery)
+            drafts = list(session.scalars(query))
             decided = sign_off_deadlines.decide(
                 (sign_off_deadlines.Waiting(d.id, d.campaign_id, d.send_at) for d in drafts),
                 now=now, remind_before=self.config.sign_off_reminder)

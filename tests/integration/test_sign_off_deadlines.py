@@ -83,7 +83,11 @@ def test_a_campaign_is_reminded_once_then_its_unsigned_posts_expire_at_their_tim
     [reminder] = alerts(awaiting, "sign-off-due")
     assert reminder.subject == ("Chorus: National Hate Crime Awareness Week 2026 needs sign-off "
                                 "before 2026-10-03 10:00 BST")
-    assert f"{planned} posts of this campaign await sign-off" in reminder.body
+    with awaiting() as session:  # raised 23 hours before: the posts due within 24 hours
+        soon = len(session.scalars(select(Delivery.id).where(
+            Delivery.send_at <= COUNTDOWN + timedelta(hours=1))).all())
+    assert f"{soon} posts of this campaign due within 24 hours still await sign-off" in (
+        reminder.body)
     assert by_status(awaiting) == {S.DRAFT: planned}
 
     clock.now = COUNTDOWN + timedelta(minutes=1)
