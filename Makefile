@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/interactions.py
 
 # Start the demo over: its database, sandbox, sign-ins and logs all live in var/.
 reset:
