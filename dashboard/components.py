@@ -224,17 +224,21 @@ def read_only_note() -> None:
 FLASH_KEY = "chorus_flash"
 
 
-def flash_and_rerun(message: str) -> None:
+def flash_and_rerun(message: str, *, beside: str | None = None) -> None:
     """Say `message` (plain text, shown as it is) on the next run, which shows the change just
-    made."""
-    st.session_state[FLASH_KEY] = message
+    made: at the top of the page, or, `beside` an action, where that page calls `show_flash`
+    with the same name (under the button clicked), and as a toast."""
+    st.session_state[FLASH_KEY if beside is None else f"{FLASH_KEY}:{beside}"] = message
     st.rerun()
 
 
-def show_flash() -> None:
-    message = st.session_state.pop(FLASH_KEY, None)
+def show_flash(*, beside: str | None = None) -> None:
+    message = st.session_state.pop(FLASH_KEY if beside is None else f"{FLASH_KEY}:{beside}",
+                                   None)
     if message:
         st.success(plain(message), icon=":material/check_circle:")
+        if beside is not None:
+            st.toast(plain(message), icon=":material/check_circle:")
 
 
 # ---- the board overview -----------------------------------------------------------------------

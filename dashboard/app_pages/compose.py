@@ -21,6 +21,15 @@ NEW = "__new__"
 CAMPAIGN = "compose-campaign"
 #: A selection the last save asks for, applied before the widgets are drawn.
 NEXT = "compose-next"
+#: Suffixes of session-state keys: a widget the person has changed, a save they have asked for.
+TOUCHED = ":touched"
+TRIED = "save-tried"
+#: The widget (its key's end) that holds each field of a post, by the start of its path.
+POST_FIELDS = (("key", "key"), ("variants.", "text-"), ("partner_variants.", "own-"),
+               ("link", "link"), ("images", "alt-"), ("reporting_channel", "channel"),
+               ("audience", "audience"), ("send", "days-"))
+#: What pydantic says of an empty field, and what the page says instead.
+EMPTY = ("Field required", "String should have at least 1 character")
 AUDIENCES = {"all": "All: the lead and every partner that consents",
              "lead": "The lead organisation's accounts only",
              "accounts": "Chosen accounts"}
@@ -42,6 +51,16 @@ if not options.events or not options.channels:
     st.stop()
 names = {"events": dict(options.events), "channels": dict(options.channels),
          "partners": dict(options.partners), "accounts": dict(options.accounts)}
+
+
+def touched(key: str) -> None:
+    """Remember that the person has changed this widget: its problems may now be shown."""
+    st.session_state[key + TOUCHED] = True
+
+
+def watch(key: str) -> dict[str, Any]:
+    """A widget's key, with a note of it once the person changes it."""
+    return {"key": key, "on_change": touched, "args": (key,)}
 
 
 def labelled(labels: dict[str, str]) -> Any:
@@ -86,13 +105,13 @@ prefix = f"compose:{campaign_key}:"
 
 st.header("Campaign")
 if creating:
-    key = st.text_input("Campaign key", key=prefix + "key",
+    key = st.text_input("Campaign key", **watch(prefix + "key"),
                         help="Lower-case letters, digits and hyphens, e.g. refugee-week-2027. "
                              "It never changes once saved.")
 else:
     key = campaign_key
     st.caption(f"Key: {components.plain(key)} (keys never change)")
-name = st.text_input("Name", value=head.get("name", ""), key=prefix + "name")
+name = st.text_input("Name", value=head.get("name", ""), **watch(prefix + "name"))
 event_keys = [k for k, _ in options.events]
 event = st.selectbox("Awareness event", event_keys, key=prefix + "event",
                      index=event_keys.index(head["event"]) if head.get("event") in event_keys
@@ -100,7 +119,7 @@ event = st.selectbox("Awareness event", event_keys, key=prefix + "event",
 year = int(st.number_input("Year", min_value=2000, max_value=2100, step=1, key=prefix + "year",
                            value=int(head.get("year", utcnow().year))))
 zone = st.text_input("Time zone (IANA name)", value=head.get("timezone", data.zone()),
-                     key=prefix + "timezone")
+                     **watch(prefix + "timezone"))
 summary = st.text_area("Summary (optional)", value=head.get("summary", ""),
                        key=prefix + "summary")
 author = head.get("author", viewer.name)
@@ -123,7 +142,7 @@ post: dict[str, Any] = posts.get(post_key, {})
 here = f"{prefix}{post_key}:"
 
 if post_key == NEW:
-    new_key = st.text_input("Post key", key=here + "key",
+    new_key = st.text_input("Post key", **watch(here + "key"),
                             help="Lower-case letters, digits and hyphens, e.g. launch.")
 else:
     new_key = post_key
@@ -141,7 +160,7 @@ with days_column:
                   "days_after": "Days after the last day (0 is the last day)"}[mode]
     days = int(st.number_input(days_label, min_value=1 if mode == "day" else 0, step=1,
                                value=max(days, 1 if mode == "day" else 0),
-                               key=here + f"days-{mode}"))
+                               **watch(here + f"days-{mode}")))
 with time_column:
     at = st.time_input("At (local time)", value=at, key=here + "at") or time(9, 0)
 send = authoring.send_document(mode, days, at)
@@ -154,7 +173,8 @@ audience_now = post.get("audience", "all")
 audience_mode = audience_now if isinstance(audience_now, str) else "accounts"
 audience_mode = st.radio("Who posts it?", list(AUDIENCES), key=here + "audience",
                          index=list(AUDIENCES).index(audience_mode),
-                         format_func=labelled(AUDIENCES))
+                         format_func=labelled(AUDIENCES), on_change=touched,
+                         args=(here + "audience",))
 audience: str | list[str] = audience_mode
 if audience_mode == "accounts":
     audience = st.multiselect("Accounts", list(names["accounts"]), key=here + "accounts",
@@ -163,11 +183,11 @@ if audience_mode == "accounts":
                               format_func=labelled(names["accounts"]))
 
 link = st.text_input("Link (added at the end of each text unless it is already in it)",
-                     value=post.get("link", ""), key=here + "link").strip() or None
+                     value=post.get("link", ""), **watch(here + "link")).strip() or None
 channel_keys = list(names["channels"])
 channel = st.selectbox(
     "Reporting channel (every text must give its web address or phone number)", channel_keys,
-    key=here + "channel", format_func=labelled(names["channels"]),
+    **watch(here + "channel"), format_func=labelled(names["channels"]),
     index=channel_keys.index(post["reporting_channel"])
     if post.get("reporting_channel") in channel_keys else 0)
 
@@ -175,7 +195,7 @@ st.markdown("**Images**")
 images = []
 for index, image in enumerate(post.get("images", [])):
     alt = st.text_area(f"Alt text for {components.plain(image['file'])}", value=image["alt"],
-                       key=here + f"alt-{index}")
+                       **watch(here + f"alt-{index}"))
     if not st.checkbox(f"Remove {components.plain(image['file'])}",
                        key=here + f"remove-{index}"):
         images.append({"file": image["file"], "alt": alt})
@@ -190,14 +210,14 @@ if upload is not None:
     else:
         new_alt = st.text_area(f"Alt text for the new image ({components.plain(upload.name)}): "
                                "what it shows, "
-                               "for people who cannot see it", key=here + "alt-new")
+                               "for people who cannot see it", **watch(here + "alt-new"))
         if stored_as not in {i["file"] for i in images}:
             images.append({"file": stored_as, "alt": new_alt})
 
 st.markdown("**Wording for each network** (leave one empty to post nothing there)")
 variants = {}
 for network in authoring.NETWORKS:
-    wording = st.text_area(f"{NETWORK_NAMES[network]} wording", key=here + f"text-{network}",
+    wording = st.text_area(f"{NETWORK_NAMES[network]} wording", **watch(here + f"text-{network}"),
                            value=post.get("variants", {}).get(network, ""))
     counter(network, wording, link)
     if wording.strip():
@@ -215,7 +235,7 @@ for partner in chosen:
         wording = st.text_area(f"{components.plain(names['partners'][partner])}: "
                                f"{NETWORK_NAMES[network]} wording",
                                value=own.get(partner, {}).get(network, ""),
-                               key=here + f"own-{partner}-{network}")
+                               **watch(here + f"own-{partner}-{network}"))
         if wording.strip():
             counter(network, wording, link)
             texts[network] = wording.strip()
@@ -241,12 +261,46 @@ st.caption("Length on each network, the reporting channel in every text, alt tex
            "every key, and what the planner would refuse (the same words on several X "
            "accounts) or move (quiet hours, daily limits): errors stop the campaign being "
            "saved; warnings are advice.")
+new_post = len(document["posts"]) - 1 if post_key == NEW else None
+
+
+def widget_of(field: str) -> str | None:
+    """The key of the widget that holds a field of something new, or None for a stored field
+    (its problems always show); '' when no one widget holds it (shown after Save)."""
+    if field.startswith("campaign.") or not field:
+        return prefix + field.removeprefix("campaign.") if creating else None
+    if new_post is None or not field.startswith(f"posts[{new_post}]"):
+        return None
+    rest = field.removeprefix(f"posts[{new_post}]").lstrip(".")
+    ends = [end for start, end in POST_FIELDS if rest.startswith(start) and rest != "variants"]
+    return here + ends[0] if ends else ""
+
+
+def shown(problem: Any) -> bool:
+    """New fields are not judged before the person has changed them or asked to save."""
+    widget = widget_of(problem.field)
+    if widget is None or st.session_state.get(here + TRIED):
+        return True
+    return bool(widget) and any(str(k).startswith(widget) and str(k).endswith(TOUCHED)
+                                for k in st.session_state)
+
+
+def said(problem: Any) -> str:
+    """A problem in words: where it is, then what is wrong (never a schema's jargon)."""
+    message = problem.message
+    if any(message.startswith(empty) for empty in EMPTY):
+        message = "nothing written yet: fill it in before saving"
+    return f"{authoring.where(problem, document, names['partners'])}: {message}"
+
+
+visible = [p for p in checked.problems if shown(p)]
 if not checked.problems:
     st.markdown("No problems found.")
-for problem in checked.problems:
+elif not visible:
+    st.markdown("Nothing to fix yet: each field is checked once you fill it in or save.")
+for problem in visible:
     show = st.error if problem.severity == "error" else st.warning
-    show(components.plain(f"{authoring.where(problem, document, names['partners'])}: "
-                          f"{problem.message}"))
+    show(components.plain(said(problem)))
 
 st.header("Preview")
 for measured in authoring.measure_post(written):
@@ -265,9 +319,9 @@ def save(saving: dict[str, Any], then_post: str | None) -> None:
                 saving, session=writing, content_dir=data.content_dir(),
                 default_timezone=data.zone(), editor=viewer.name, now=utcnow(),
                 original_key=original, rules=data.rules())
-    except AuthoringInvalid as refused:
-        st.error(f"Not saved: {components.plain(refused)}. The problems are listed under "
-                 "Checks.")
+    except AuthoringInvalid:
+        st.error("Not saved: fix the problems listed under Checks above, then save again.",
+                 icon=":material/error:")
         return
     for cached in (data.campaigns, data.campaign_info, data.variant_previews,
                    data.events_for_year, data.campaign_years, data.share_kit_zip):
@@ -276,15 +330,22 @@ def save(saving: dict[str, Any], then_post: str | None) -> None:
     if then_post:
         asked[f"compose:{saved.campaign_key}:post"] = then_post
     st.session_state[NEXT] = asked
-    for stale in [k for k in st.session_state if str(k).startswith(f"compose:{NEW}:")]:
+    for stale in [k for k in st.session_state if str(k).startswith(f"compose:{NEW}:")
+                  or (str(k).startswith(f"{prefix}{NEW}:") and str(k).endswith((TOUCHED, TRIED)))]:
         del st.session_state[stale]
-    components.flash_and_rerun(saved.summary())
+    components.flash_and_rerun(saved.summary(), beside=SAVED)
 
 
+def trying() -> None:
+    st.session_state[here + TRIED] = True
+
+
+SAVED = "compose-saved"
 save_column, remove_column = st.columns(2)
 with save_column:
-    if st.button("Save campaign", type="primary"):
+    if st.button("Save campaign", type="primary", on_click=trying):
         save(document, written.get("key"))
+    components.show_flash(beside=SAVED)
 with remove_column:
     if post_key != NEW and len(posts) > 1 and st.button(
             f"Remove post {components.plain(post_key)}"):

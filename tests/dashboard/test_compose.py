@@ -269,3 +269,54 @@ def viewer(sessions: sessionmaker[Session], person: Person) -> Viewer:
     with sessions() as session:
         user = session.scalars(select(User).where(User.email == person.email)).one()
         return viewer_of(user)
+
+
+# ---- no errors before a field is touched --------------------------------------------------------
+
+
+def test_a_new_campaign_starts_without_errors_until_saved_then_says_what_is_missing(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = compose(signed_in(OFFICER), campaign=NEW)
+    assert not at.exception and not at.error and not at.warning
+    assert any(m.value.startswith("Nothing to fix yet") for m in at.markdown)
+    button(at, "Save campaign").click().run()
+    shown = [e.value.replace("\\", "") for e in at.error]
+    assert "campaign name: nothing written yet: fill it in before saving" in shown
+    assert "post 1, wording for each network: nothing written yet: fill it in before saving" \
+        in shown
+    assert shown[-1].startswith("Not saved: fix the problems listed under Checks")
+    assert not any("Field required" in e or "String should" in e for e in shown)
+    with seeded_sessions() as session:
+        assert session.scalars(select(Campaign).where(Campaign.author == OFFICER.name)).all() \
+            == []
+
+
+def test_a_field_of_a_new_campaign_is_judged_once_it_is_typed_in(signed_in: SignedIn) -> None:
+    at = compose(signed_in(OFFICER), campaign=NEW)
+    write(at, "Campaign key", "Not A Key")
+    shown = [e.value.replace("\\", "") for e in at.error]
+    assert len(shown) == 1 and shown[0].startswith("campaign key: keys use lower-case")
+    write(at, "Name", "Hate")
+    write(at, "Name", "")  # typed, then emptied: now it is judged too
+    assert any(e.value.startswith("campaign name: nothing written yet") for e in at.error)
+
+
+def test_a_new_post_starts_without_errors(signed_in: SignedIn) -> None:
+    at = compose(signed_in(OFFICER), post=NEW)
+    assert not at.exception and not at.error
+    write(at, "Post key", "later")
+    assert not at.error
+    write(at, "X wording", "Report it. " * 30)
+    assert any(", X wording: too long" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_saving_says_so_under_the_save_button_and_in_a_toast(signed_in: SignedIn) -> None:
+    at = compose(signed_in(OFFICER))
+    write(at, "X wording", WORDS)
+    button(at, "Save campaign").click().run()
+    [saved] = at.success
+    assert saved.value.startswith("nhcaw-2026 saved")
+    assert [t.value for t in at.toast] == [saved.value]
+    save_column = at.columns[-2]  # the Save and Remove columns close the page
+    assert saved.value in [s.value for s in save_column.success]
