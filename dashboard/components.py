@@ -76,11 +76,48 @@ def plain(text: object, *, inline: bool = True) -> str:
     return _MARKDOWN_LINE_START.sub(r"\1\\\2", value)
 
 
-def table(frame: pd.DataFrame, *, name: str, height: int | None = None) -> None:
-    """A data table with an accessible name; sandbox or synthetic rows make the page say so."""
-    st.dataframe(frame, hide_index=True, alt=name, width="stretch",
+def table(frame: pd.DataFrame, *, name: str, height: int | None = None,
+          columns: Mapping[str, Any] | None = None, hide: Sequence[str] = ()) -> None:
+    """A data table with an accessible name; sandbox or synthetic rows make the page say so.
+    `columns`: st.column_config by column; `hide`: columns left out (keys and ids)."""
+    shown = frame.drop(columns=[c for c in hide if c in frame.columns])
+    st.dataframe(shown, hide_index=True, alt=name, width="stretch", column_config=columns,
                  height=height if height is not None else "auto")
     sandbox_notice(frame)
+
+
+def _text(label: str, width: int | str) -> Any:
+    return st.column_config.TextColumn(label, width=width)  # type: ignore[arg-type]
+
+
+#: Deliveries as a person reads them: what, when, status and why, sign-off, then the text (last,
+#: so that its length never pushes the rest off a 1280 px screen).
+DELIVERY_TABLE = {
+    "when": _text("When (local time)", 140), "campaign": _text("Campaign", 170),
+    "post": _text("Post", 90), "account": _text("Account", 230),
+    "status": _text("Status", 90), "reason": _text("Why", 170),
+    "what to do next": _text("What to do next", 260),
+    "approved by": _text("Approved by", 130), "sandbox": _text("Sandbox", 90),
+    "text": _text("Post text", "large"),
+}
+ACCOUNT_TABLE = {
+    "account": _text("Account", 260), "state": _text("State", 100),
+    "last error": _text("Last error", 260), "back-off until": _text("Back off until", 150),
+    "token stored": _text("Connected", 90), "sandbox": _text("Sandbox", 90),
+}
+
+
+def ids_and_export(frame: pd.DataFrame, ids: Sequence[str], *, name: str, file_name: str) -> None:
+    """The keys and remote ids left out of a table, under an expander, and the whole table as
+    CSV (ids included) for support and the networks' own records."""
+    with st.expander(f"{plain(name)}: ids, and the table as CSV"):
+        st.caption("Chorus's own numbers and keys, and each post's id on its network: what "
+                   "support or a network's help desk asks for.")
+        st.dataframe(frame[["when", "account", *ids]], hide_index=True, width="stretch",
+                     alt=f"{name}: ids")
+        st.download_button("Download as CSV (with ids)", csv_bytes(frame), file_name=file_name,
+                           mime="text/csv", on_click="ignore", icon=":material/download:",
+                           key=f"csv-{file_name}")
 
 
 def _flagged(frame: pd.DataFrame, column: str) -> bool:

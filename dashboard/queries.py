@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from campaigns.core import calendar
+from campaigns.core.planning import NETWORK_NAMES
 from campaigns.core.timezones import resolve_local
 from campaigns.storage.accounts import list_accounts
 from campaigns.storage.approval import editors_of, may_sign_off
@@ -91,6 +92,11 @@ def local_text(moment: datetime | None, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def account_label(organisation: str, network: str, handle: str) -> str:
+    """An account as people name it: 'North Yorkshire Police · X @NYP_YorkHate'."""
+    return f"{organisation} · {NETWORK_NAMES.get(network, network)} @{handle.lstrip('@')}"
+
+
 def _frame(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=list(columns))
 
@@ -107,15 +113,18 @@ class DeliveryFilter:
     until: datetime | None = None
 
 
-DELIVERY_COLUMNS = ("id", "send time", "campaign", "post", "organisation", "account", "network",
-                    "status", "reason", "approved by", "remote id", "sandbox", "text")
+#: What a person reads first, then the keys and ids (for details and exports).
+DELIVERY_COLUMNS = ("when", "campaign", "post", "account", "status", "reason", "approved by",
+                    "sandbox", "text", "id", "campaign key", "account key", "remote id")
+IDS = ("id", "campaign key", "account key", "remote id")
 
 
 def _deliveries_query(viewer: Viewer, wanted: DeliveryFilter) -> Select[*tuple[Any, ...]]:
     query = (
         select(Delivery.id, Delivery.local_time, Campaign.key.label("campaign"),
-               Post.key.label("post"), Organisation.name.label("organisation"),
-               Account.key.label("account"), Delivery.network, Delivery.status,
+               Campaign.name.label("campaign_name"), Post.key.label("post"),
+               Organisation.name.label("organisation"), Account.key.label("account"),
+               Account.handle, Delivery.network, Delivery.status,
                Delivery.status_reason, Delivery.approved_by, Delivery.remote_id,
                Account.is_sandbox, Delivery.text)
         .select_from(Delivery)
@@ -147,11 +156,13 @@ def deliveries(
 
 def _delivery_row(row: Any) -> dict[str, Any]:
     return {
-        "id": row.id, "send time": row.local_time, "campaign": row.campaign, "post": row.post,
-        "organisation": row.organisation, "account": row.account, "network": row.network,
+        "when": row.local_time, "campaign": row.campaign_name, "post": row.post,
+        "account": account_label(row.organisation, row.network, row.handle),
         "status": row.status.value, "reason": row.status_reason,
-        "approved by": row.approved_by or "", "remote id": row.remote_id or "",
-        "sandbox": SANDBOX_LABEL if row.is_sandbox else "", "text": row.text,
+        "approved by": row.approved_by or ("awaiting sign-off" if row.status == S.DRAFT else ""),
+        "sandbox": SANDBOX_LABEL if row.is_sandbox else "", "text": row.text, "id": row.id,
+        "campaign key": row.campaign, "account key": row.account,
+        "remote id": row.remote_id or "",
     }
 
 
@@ -164,8 +175,8 @@ def needs_attention(*, session: Session, viewer: Viewer) -> pd.DataFrame:
     return frame[list(ATTENTION_COLUMNS)]
 
 
-ATTENTION_COLUMNS = ("id", "status", "reason", "what to do next", "send time", "account",
-                     "campaign", "post", "organisation", "network", "sandbox", "text")
+ATTENTION_COLUMNS = ("when", "account", "campaign", "post", "status", "reason",
+                     "what to do next", "sandbox", "text", *IDS)
 
 
 #: A person's answers for an unconfirmed post (campaigns.storage.deliveries.resolve_unconfirmed).
@@ -444,8 +455,8 @@ def variant_previews(*, session: Session, viewer: Viewer, campaign_key: str) -> 
 # ---- accounts ---------------------------------------------------------------------------------
 
 
-ACCOUNT_COLUMNS = ("organisation", "account", "network", "handle", "state", "sandbox",
-                   "token stored", "back-off until", "last error")
+ACCOUNT_COLUMNS = ("account", "state", "last error", "back-off until", "token stored",
+                   "sandbox", "account key")
 
 
 def account_health(*, session: Session, viewer: Viewer, zone: str) -> pd.DataFrame:
@@ -453,11 +464,11 @@ def account_health(*, session: Session, viewer: Viewer, zone: str) -> pd.DataFra
     whether one is stored (campaigns.storage.accounts never hands one out)."""
     names = _organisation_names(session)
     rows = [
-        {"organisation": names.get(a.organisation, a.organisation), "account": a.key,
-         "network": a.network, "handle": a.handle, "state": a.state,
-         "sandbox": SANDBOX_LABEL if a.sandbox else "",
+        {"account": account_label(names.get(a.organisation, a.organisation), a.network, a.handle),
+         "state": a.state, "last error": a.last_error,
+         "back-off until": local_text(a.backoff_until, zone),
          "token stored": "yes" if a.token_stored else "no",
-         "back-off until": local_text(a.backoff_until, zone), "last error": a.last_error}
+         "sandbox": SANDBOX_LABEL if a.sandbox else "", "account key": a.key}
         for a in list_accounts(session=session)
         if viewer.sees_everything or a.organisation == viewer.organisation_key
     ]
@@ -501,20 +512,20 @@ def partners(*, session: Session, viewer: Viewer) -> pd.DataFrame:
 def consent_matrix(*, session: Session, viewer: Viewer) -> pd.DataFrame:
     """Partners (rows) by campaigns (columns): how each takes part. The lead posts every
     campaign and is left out."""
-    campaign_keys = list(session.scalars(
-        select(Campaign.key).where(Campaign.withdrawn.is_(False),
-                                   Campaign.event_key.is_not(None))
-        .order_by(Campaign.year, Campaign.key)))
+    campaign_names = {key: name for key, name in session.execute(
+        select(Campaign.key, Campaign.name).where(Campaign.withdrawn.is_(False),
+                                                  Campaign.event_key.is_not(None))
+        .order_by(Campaign.year, Campaign.key))}
     organisations = session.execute(
         select(Organisation.id, Organisation.name)
         .where(Organisation.is_lead.is_(False), _own_organisation(viewer))
         .order_by(Organisation.name)).all()
     modes = {(organisation_id, key): mode for organisation_id, key, mode in session.execute(
         select(Consent.organisation_id, Campaign.key, Consent.mode).join(Consent.campaign))}
-    rows = [{"partner": name, **{k: CONSENT_NAMES.get(modes.get((oid, k), ""), "not asked")
-                                 for k in campaign_keys}}
+    rows = [{"partner": name, **{n: CONSENT_NAMES.get(modes.get((oid, k), ""), "not asked")
+                                 for k, n in campaign_names.items()}}
             for oid, name in organisations]
-    return _frame(rows, ("partner", *campaign_keys))
+    return _frame(rows, ("partner", *campaign_names.values()))
 
 
 def share_kit_options(*, session: Session, viewer: Viewer) -> pd.DataFrame:

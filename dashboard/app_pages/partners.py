@@ -6,10 +6,13 @@ from campaigns.storage.manual_posts import EXAMPLE, ManualPostError
 from campaigns.storage.users import APPROVER, BOARD
 from dashboard import auth, components, data
 
+#: Where a post recorded by hand is confirmed: under its button, and as a toast.
+RECORDED = "partners-recorded"
+
 viewer = auth.page_viewer("partners")
 st.title("Partners" if viewer.sees_everything else "Your organisation")
 
-components.table(data.partners(viewer), name="Partner organisations")
+components.table(data.partners(viewer), name="Partner organisations", hide=("key",))
 
 st.header("Consent per campaign")
 st.caption("How each partner takes part: 'own accounts', Chorus posts from its connected "
@@ -75,5 +78,6 @@ if data.may_record_by_hand(viewer):
                 st.error(f"Not recorded: {components.plain(refused)}")
             else:
                 components.flash_and_rerun(
-                    f"Recorded as delivery {recorded_id}, posted: its engagement is read from "
-                    "the next collection on.")
+                    f"Recorded as posted (delivery {recorded_id}): its engagement is read from "
+                    "the next collection on.", beside=RECORDED)
+        components.show_flash(beside=RECORDED)

@@ -286,7 +286,8 @@ def test_the_board_is_shown_nothing_that_changes_anything(signed_in: SignedIn) -
         assert {b.label for b in at.button} <= HARMLESS_BUTTONS, name
         assert not at.text_input and not at.radio, name
         if name != "board":  # the board pack's downloads read; they change nothing
-            assert not at.get("download_button"), name
+            downloads = {d.label for d in at.get("download_button")}
+            assert downloads <= {"Download as CSV (with ids)"}, name  # reads, too
 
 
 # The board overview's figures, charts, effect estimates and board pack are tested in
@@ -312,9 +313,11 @@ def test_a_partner_sees_only_its_own_organisation_on_every_page(signed_in: Signe
             if "organisation" in frame.columns:
                 assert set(frame["organisation"]) <= {"City of York Council"}, name
             if "account" in frame.columns:
-                assert all(a.startswith("council-") for a in frame["account"]), name
+                assert all(a.startswith("City of York Council · ") for a in frame["account"])
+            if "account key" in frame.columns:
+                assert all(a.startswith("council-") for a in frame["account key"]), name
     open_page(at, "partners")
-    assert frames(at)[0]["key"].tolist() == ["city-of-york-council"]
+    assert frames(at)[0]["organisation"].tolist() == ["City of York Council"]
     assert frames(at)[1]["partner"].tolist() == ["City of York Council"]
 
 
@@ -426,7 +429,7 @@ def test_an_officer_settles_an_unconfirmed_post(
     signed_in: SignedIn, seeded: Seeded, seeded_sessions: sessionmaker[Session]
 ) -> None:
     at = open_page(signed_in(OFFICER), "deliveries")
-    next(s for s in at.selectbox if s.label == "Delivery").select(seeded.unconfirmed_id)
+    next(s for s in at.selectbox if s.label == "Which post").select(seeded.unconfirmed_id)
     at.radio[0].set_value(RESOLUTIONS[0])
     next(t for t in at.text_input if t.label.startswith("Its id")).input("1861234567890")
     button(at, "Record what I found").click().run()
@@ -442,8 +445,8 @@ def test_failed_and_unconfirmed_posts_show_their_reason_and_what_to_do(
     signed_in: SignedIn, seeded: Seeded
 ) -> None:
     at = open_page(signed_in(OFFICER), "deliveries")
-    attention = frames(at)[0]
-    by_id = attention.set_index("id")
+    attention, ids = frames(at)[:2]  # the table, then its ids (same rows, same order)
+    by_id = attention.set_index(ids["id"])
     assert by_id.loc[seeded.failed_id, "reason"] == FAILED_REASON
     assert "change the post's wording" in by_id.loc[seeded.failed_id, "what to do next"]
     assert "timeline" in by_id.loc[seeded.unconfirmed_id, "what to do next"]
@@ -453,7 +456,7 @@ def test_sandbox_data_is_labelled_wherever_it_is_shown(signed_in: SignedIn) -> N
     at = open_page(signed_in(OFFICER), "deliveries")
     assert any(SANDBOX_LABEL in w.value for w in at.warning)
     health = frames(at)[-1]
-    council = health.set_index("account").loc["council-x"]
+    council = health.set_index("account").loc["City of York Council · X @YorkCouncilSafe"]
     assert council["sandbox"] == SANDBOX_LABEL
     assert council["token stored"] == "yes"
     assert council["last error"].startswith("429")
@@ -462,7 +465,7 @@ def test_sandbox_data_is_labelled_wherever_it_is_shown(signed_in: SignedIn) -> N
 def test_deliveries_can_be_filtered_by_status(signed_in: SignedIn) -> None:
     at = open_page(signed_in(OFFICER), "deliveries")
     at.multiselect[0].select("posted").run()
-    listing = frames(at)[-2]
+    listing = frames(at)[-3]  # then its ids, then the accounts
     assert listing["status"].tolist() == ["posted"]
 
 
@@ -477,3 +480,35 @@ def test_the_data_page_lists_reporting_sources_with_synthetic_ones_labelled(
     assert sources["file"].str.endswith("long-synthetic.csv").all()
     assert sources["synthetic"].tolist() == [SYNTHETIC_LABEL]
     assert any(SYNTHETIC_LABEL in w.value for w in at.warning)
+
+
+def test_delivery_tables_show_names_first_and_keep_ids_in_their_details(
+    signed_in: SignedIn, seeded: Seeded
+) -> None:
+    at = open_page(signed_in(OFFICER), "deliveries")
+    attention, attention_ids, listing, listing_ids, health = frames(at)
+    for table in (attention, listing):
+        assert list(table.columns[:4]) == ["when", "account", "campaign", "post"] or list(
+            table.columns[:4]) == ["when", "campaign", "post", "account"]
+        assert table.columns[-1] == "text"  # the long text last
+        shown = table.to_csv()
+        for key_or_id in ("nhcaw-2026", "police-x", "lead-x", "remote id", "id,"):
+            assert key_or_id not in shown
+    assert "North Yorkshire Police (York) · X @NYP_YorkHate" in set(listing["account"])
+    assert "awaiting sign-off" in set(listing["approved by"])
+    assert {"id", "remote id", "account key"} <= set(listing_ids.columns)
+    assert seeded.failed_id in set(attention_ids["id"])
+    assert "account key" not in health.columns
+    labels = [d.label for d in at.get("download_button")]
+    assert labels.count("Download as CSV (with ids)") == 2
+
+
+def test_settling_a_post_says_so_under_the_form_and_in_a_toast(
+    signed_in: SignedIn, seeded: Seeded
+) -> None:
+    at = open_page(signed_in(OFFICER), "deliveries")
+    at.radio[0].set_value(RESOLUTIONS[2])
+    button(at, "Record what I found").click().run()
+    [said] = [s.value for s in at.success if s.value.startswith("Recorded:")]
+    assert "City of York Council · X @YorkCouncilSafe" in said and "is now failed" in said
+    assert [t.value for t in at.toast] == [said]

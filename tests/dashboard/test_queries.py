@@ -36,7 +36,7 @@ def session(seeded_sessions: sessionmaker[Session]) -> Iterator[Session]:
 def test_officers_and_the_board_see_every_organisations_deliveries(session: Session) -> None:
     everyone = queries.deliveries(session=session, viewer=OFFICER)
     assert queries.deliveries(session=session, viewer=BOARD).equals(everyone)
-    assert everyone["organisation"].nunique() >= 5
+    assert everyone["account"].str.split(" · ").str[0].nunique() >= 5
     total = session.query(Delivery).count()
     assert len(everyone) == total
 
@@ -44,9 +44,10 @@ def test_officers_and_the_board_see_every_organisations_deliveries(session: Sess
 def test_a_partner_gets_only_its_own_organisations_rows(session: Session) -> None:
     own = queries.deliveries(session=session, viewer=COUNCIL)
     assert not own.empty
-    assert set(own["organisation"]) == {"City of York Council"}
+    assert own["account"].str.startswith("City of York Council · ").all()
+    assert own["account key"].str.startswith("council-").all()
     health = queries.account_health(session=session, viewer=COUNCIL, zone=ZONE)
-    assert set(health["account"]) == {"council-x", "council-mastodon"}
+    assert set(health["account key"]) == {"council-x", "council-mastodon"}
     assert queries.partners(session=session, viewer=COUNCIL)["key"].tolist() == [
         "city-of-york-council"]
     assert queries.consent_matrix(session=session, viewer=COUNCIL)["partner"].tolist() == [
@@ -161,3 +162,18 @@ def test_read_only_roles_cannot_change_anything_even_by_calling_the_edge_directl
     with seeded_sessions() as session:
         drafts = queries.deliveries(session=session, viewer=OFFICER, wanted=wanted)
     assert set(drafts["status"]) == {"draft"}
+
+
+def test_a_delivery_listing_gives_names_first_and_keys_and_ids_last(session: Session) -> None:
+    listing = queries.deliveries(session=session, viewer=OFFICER)
+    assert list(listing.columns[:7]) == ["when", "campaign", "post", "account", "status",
+                                         "reason", "approved by"]
+    assert list(listing.columns[-4:]) == list(queries.IDS)
+    police_x = listing[listing["account key"] == "police-x"].iloc[0]
+    assert police_x["account"] == "North Yorkshire Police (York) · X @NYP_YorkHate"
+    campaign = session.scalars(select(Campaign).where(Campaign.key == "nhcaw-2026")).one()
+    assert set(listing.loc[listing["campaign key"] == "nhcaw-2026", "campaign"]) == {
+        campaign.name}
+    drafts = listing[listing["status"] == "draft"]
+    assert not drafts.empty and set(drafts["approved by"]) == {"awaiting sign-off"}
+    assert queries.consent_matrix(session=session, viewer=OFFICER).columns[1] != "nhcaw-2026"
