@@ -33,34 +33,29 @@ components.chart_with_table(
     beside=False,
 )
 
-st.header("Campaigns")
-campaign_list = data.campaigns(viewer)
-components.table(campaign_list, name="Campaigns with their posts by state")
-if campaign_list.empty:
-    st.info("No campaigns yet: load content and plan (chorus content load; chorus plan).")
-    st.stop()
+#: Per campaign: whether its planned schedule is shown, what the last Send for sign-off said,
+#: what the last Approve, Send back, Pause or Resume did or why it was refused, and the reasons
+#: typed for sending back and pausing.
+SHOWN, SAID, DONE = "plan-shown:", "plan-said:", "campaign-done:"
+REFUSED, REASON = "campaign-refused:", "campaign-reason:"
 
-key = st.selectbox("Campaign", campaign_list["key"].tolist())
-info = data.campaign_info(viewer, key)
-if info is None:
-    st.stop()
-st.subheader(plain(info.name))
-if info.summary:
-    st.write(plain(info.summary, inline=False))
-st.write(plain(f"Written by {info.author}. Times are planned in {info.timezone}."))
-if info.editors:
-    st.write(plain(f"Edited in the dashboard by {', '.join(info.editors)}."))
-st.write(plain(info.sign_off_state()))
-if info.sent_back:
-    st.warning(plain(info.sent_back[0].upper() + info.sent_back[1:] + ". Change the campaign in "
-                     "Compose, then check and plan and send it for sign-off again."),
-               icon=":material/undo:")
-if info.paused:
-    st.warning("This campaign is paused: none of its posts will be sent until it is resumed.",
-               icon=":material/pause_circle:")
 
-#: Per campaign: whether its planned schedule is shown, and what the last Send for sign-off said.
-SHOWN, SAID = "plan-shown:", "plan-said:"
+def describe(info: queries.CampaignInfo) -> None:
+    """What the campaign is, and where its sign-off and posting stand."""
+    st.subheader(plain(info.name))
+    if info.summary:
+        st.write(plain(info.summary, inline=False))
+    st.write(plain(f"Written by {info.author}. Times are planned in {info.timezone}."))
+    if info.editors:
+        st.write(plain(f"Edited in the dashboard by {', '.join(info.editors)}."))
+    st.write(plain(info.sign_off_state()))
+    if info.sent_back:
+        st.warning(plain(info.sent_back[0].upper() + info.sent_back[1:] + ". Change the campaign "
+                         "in Compose, then check and plan and send it for sign-off again."),
+                   icon=":material/undo:")
+    if info.paused:
+        st.warning("This campaign is paused: none of its posts will be sent until it is "
+                   "resumed.", icon=":material/pause_circle:")
 
 
 @st.fragment
@@ -125,62 +120,117 @@ def sign_off(campaign: queries.CampaignInfo) -> None:
         st.info(plain(campaign.who_signs_off()), icon=":material/how_to_reg:")
         return
     st.markdown("**Sign off**")
-    if st.button(f"Approve {campaign.awaiting_sign_off} posts as {plain(viewer.name)}",
-                 type="primary"):
-        try:
-            result = data.approve(viewer, campaign.key)
-        except ApprovalError as refused:
-            st.error(plain(refused))
-        else:
-            components.flash_and_rerun(
-                f"{result.approved} posts of {campaign.key} approved by {result.approver}.")
+    st.button(f"Approve {campaign.awaiting_sign_off} posts as {plain(viewer.name)}",
+              type="primary", on_click=approve, args=(campaign.key,))
+    refusal(campaign.key, "approve")
     with st.form("send-back"):
-        reason = st.text_input("Or send it back: what should change? (shown to its author)")
-        if st.form_submit_button("Send back"):
-            try:
-                result = data.send_back_posts(viewer, campaign.key, reason)
-            except ApprovalError as refused:
-                st.error(plain(refused))
-            else:
-                components.flash_and_rerun(
-                    f"{result.approved} posts of {campaign.key} sent back by {result.approver}; "
-                    "they stay unsent until changed and signed off.")
+        st.text_input("Or send it back: what should change? (shown to its author)",
+                      key=REASON + "send-back:" + campaign.key)
+        st.form_submit_button("Send back", on_click=send_back, args=(campaign.key,))
+        refusal(campaign.key, "send-back")
 
 
 def pause_or_resume(campaign: queries.CampaignInfo) -> None:
     if campaign.paused:
-        if st.button("Resume this campaign"):
-            try:
-                released = data.resume_posting(viewer, campaign.key)
-            except ControlError as refused:
-                st.error(plain(refused))
-            else:
-                still = data.posting_pause().get("active")
-                note = " (all posting is still paused)" if still else ""
-                components.flash_and_rerun(
-                    f"Resumed {campaign.key}: {released.deliveries} posts released{note}.")
+        st.button("Resume this campaign", on_click=resume, args=(campaign.key,))
+        refusal(campaign.key, "resume")
         return
     with st.form("pause-campaign"):
-        reason = st.text_input("Why pause? (shown on every held post)")
-        if st.form_submit_button("Pause this campaign"):
-            if not reason.strip():
-                st.error("Say why the campaign is paused.")
-            else:
-                held = data.pause_posting(viewer, reason.strip(), campaign.key)
-                components.flash_and_rerun(
-                    f"Paused {campaign.key}: {held.deliveries} waiting posts held.")
+        st.text_input("Why pause? (shown on every held post)",
+                      key=REASON + "pause:" + campaign.key)
+        st.form_submit_button("Pause this campaign", on_click=pause, args=(campaign.key,))
+        refusal(campaign.key, "pause")
 
 
-if viewer.may_change:
-    check_and_plan(info.key)
-if viewer.may_sign_off:
-    sign_off(info)
-if viewer.may_change:
-    pause_or_resume(info)
+# The clicks' callbacks: they change the database before the section's one rerun, which then
+# shows the change (each clears the cached reads) and what was done, or the refusal.
 
-st.markdown("**Its deliveries**")
-components.table(data.deliveries(viewer, DeliveryFilter(campaign_key=info.key)),
-                 name=f"Deliveries of {info.key}")
+def approve(campaign_key: str) -> None:
+    try:
+        result = data.approve(viewer, campaign_key)
+    except ApprovalError as refused:
+        refuse(campaign_key, "approve", str(refused))
+    else:
+        tell(campaign_key,
+             f"{result.approved} posts of {campaign_key} approved by {result.approver}.")
 
-with st.expander("Preview each variant as it will be posted", expanded=False):
-    components.previews(data.variant_previews(viewer, info.key))
+
+def send_back(campaign_key: str) -> None:
+    reason = st.session_state.get(REASON + "send-back:" + campaign_key, "")
+    try:
+        result = data.send_back_posts(viewer, campaign_key, reason)
+    except ApprovalError as refused:
+        refuse(campaign_key, "send-back", str(refused))
+    else:
+        tell(campaign_key, f"{result.approved} posts of {campaign_key} sent back by "
+                           f"{result.approver}; they stay unsent until changed and signed off.")
+
+
+def pause(campaign_key: str) -> None:
+    reason = st.session_state.get(REASON + "pause:" + campaign_key, "").strip()
+    if not reason:
+        refuse(campaign_key, "pause", "Say why the campaign is paused.")
+        return
+    held = data.pause_posting(viewer, reason, campaign_key)
+    tell(campaign_key, f"Paused {campaign_key}: {held.deliveries} waiting posts held.")
+
+
+def resume(campaign_key: str) -> None:
+    try:
+        released = data.resume_posting(viewer, campaign_key)
+    except ControlError as refused:
+        refuse(campaign_key, "resume", str(refused))
+        return
+    note = " (all posting is still paused)" if data.posting_pause().get("active") else ""
+    tell(campaign_key, f"Resumed {campaign_key}: {released.deliveries} posts released{note}.")
+
+
+def tell(campaign_key: str, message: str) -> None:
+    st.session_state[DONE + campaign_key] = message
+
+
+def refuse(campaign_key: str, control: str, message: str) -> None:
+    st.session_state[f"{REFUSED}{control}:{campaign_key}"] = message
+
+
+def refusal(campaign_key: str, control: str) -> None:
+    """Why the last click on `control` was refused, if it was, beside it."""
+    message = st.session_state.pop(f"{REFUSED}{control}:{campaign_key}", None)
+    if message:
+        st.error(plain(message))
+
+
+@st.fragment
+def campaigns_section() -> None:
+    """Every campaign, and the chosen one's plan, sign-off, posting and deliveries. Choosing a
+    campaign, Approve, Send back, Pause and Resume rerun this section only, never the events
+    chart above it nor the navigation around the page."""
+    st.header("Campaigns")
+    campaign_list = data.campaigns(viewer)
+    components.table(campaign_list, name="Campaigns with their posts by state")
+    if campaign_list.empty:
+        st.info("No campaigns yet: load content and plan (chorus content load; chorus plan).")
+        return
+    key = st.selectbox("Campaign", campaign_list["key"].tolist())
+    info = data.campaign_info(viewer, key)
+    if info is None:
+        st.info("That campaign is no longer there: choose another.")
+        return
+    describe(info)
+    said = st.session_state.pop(DONE + info.key, None)
+    if said:
+        st.success(plain(said), icon=":material/check_circle:")
+    if viewer.may_change:
+        check_and_plan(info.key)
+    if viewer.may_sign_off:
+        sign_off(info)
+    if viewer.may_change:
+        pause_or_resume(info)
+    st.markdown("**Its deliveries**")
+    components.table(data.deliveries(viewer, DeliveryFilter(campaign_key=info.key)),
+                     name=f"Deliveries of {info.key}")
+    with st.expander("Preview each variant as it will be posted", expanded=False):
+        components.previews(data.variant_previews(viewer, info.key))
+
+
+campaigns_section()
