@@ -58,9 +58,8 @@ def describe(info: queries.CampaignInfo) -> None:
                    "resumed.", icon=":material/pause_circle:")
 
 
-@st.fragment
 def check_and_plan(campaign_key: str) -> None:
-    """Check and plan, then Send for sign-off: only this part reruns for a check."""
+    """Check and plan, then Send for sign-off."""
     st.markdown("**Plan and send for sign-off**")
     st.caption("Check and plan applies the planner's rules (wording on X, quiet hours, daily "
                "limits, partners after the lead, clock changes, consent) and shows what each "
@@ -89,15 +88,16 @@ def check_and_plan(campaign_key: str) -> None:
         return
     st.write(plain(f"{len(preview.schedule)} posts would be planned, shown in local time:"))
     components.plan_schedule(preview.schedule, name=f"Planned schedule of {campaign_key}")
-    if st.button("Send for sign-off", type="primary", key=f"send-{campaign_key}"):
-        send_for_sign_off(campaign_key)
+    st.button("Send for sign-off", type="primary", key=f"send-{campaign_key}",
+              on_click=send_for_sign_off, args=(campaign_key,))
+    refusal(campaign_key, "send")
 
 
 def send_for_sign_off(campaign_key: str) -> None:
     result = data.send_for_sign_off(viewer, campaign_key)
     if not result.ok:
-        st.error(plain("Not sent: " + "; ".join(
-            f.message for f in result.findings if f.severity == "error")))
+        refuse(campaign_key, "send", "Not sent: " + "; ".join(
+            f.message for f in result.findings if f.severity == "error"))
         return
     waiting = result.created + result.updated
     said = (f"Sent for sign-off: {waiting} posts now await sign-off; someone other than the "
@@ -109,7 +109,6 @@ def send_for_sign_off(campaign_key: str) -> None:
         said += f" {result.cancelled} posts no longer in the plan were cancelled."
     st.session_state[SAID + campaign_key] = said
     st.session_state[SHOWN + campaign_key] = False
-    st.rerun()  # the whole page: the deliveries and the approve button change
 
 
 def sign_off(campaign: queries.CampaignInfo) -> None:
@@ -142,8 +141,9 @@ def pause_or_resume(campaign: queries.CampaignInfo) -> None:
         refusal(campaign.key, "pause")
 
 
-# The clicks' callbacks: they change the database before the section's one rerun, which then
-# shows the change (each clears the cached reads) and what was done, or the refusal.
+# The clicks' callbacks (send_for_sign_off above too): they change the database before the
+# section's one rerun, which then shows the change (each clears the cached reads) and what was
+# done, or the refusal.
 
 def approve(campaign_key: str) -> None:
     try:
@@ -203,8 +203,8 @@ def refusal(campaign_key: str, control: str) -> None:
 @st.fragment
 def campaigns_section() -> None:
     """Every campaign, and the chosen one's plan, sign-off, posting and deliveries. Choosing a
-    campaign, Approve, Send back, Pause and Resume rerun this section only, never the events
-    chart above it nor the navigation around the page."""
+    campaign, Check and plan, Send for sign-off, Approve, Send back, Pause and Resume rerun this
+    section only, never the events chart above it nor the navigation around the page."""
     st.header("Campaigns")
     campaign_list = data.campaigns(viewer)
     components.table(campaign_list, name="Campaigns with their posts by state")
