@@ -19,19 +19,26 @@ if viewer.may_sign_off and not viewer.may_change:
 elif not viewer.may_change:
     components.read_only_note()
 
-this_year = utcnow().year
-years = sorted({*data.campaign_years(viewer), this_year})
-year = st.selectbox("Year", years, index=years.index(this_year))
-events = data.events_for_year(viewer, year)
-components.chart_with_table(
-    components.timeline_chart(events, label="event", start="start", end="end", group="plan"),
-    title=f"Awareness events in {year}",
-    description=f"Timeline of the awareness events of {year}; each bar runs from the event's "
-                "first to its last day and is labelled with whether a campaign is planned.",
-    summary=queries.events_summary(events, year),
-    frame=events,
-    beside=False,
-)
+
+@st.fragment
+def events_section() -> None:
+    """The year's awareness events: choosing a year reruns this alone."""
+    this_year = utcnow().year
+    years = sorted({*data.campaign_years(viewer), this_year})
+    year = st.selectbox("Year", years, index=years.index(this_year))
+    events = data.events_for_year(viewer, year)
+    components.chart_with_table(
+        components.timeline_chart(events, label="event", start="start", end="end",
+                                  group="plan"),
+        title=f"Awareness events in {year}",
+        description=f"Timeline of the awareness events of {year}; each bar runs from the "
+                    "event's first to its last day and is labelled with whether a campaign is "
+                    "planned.",
+        summary=queries.events_summary(events, year),
+        frame=events,
+        beside=False,
+    )
+
 
 #: Per campaign: whether its planned schedule is shown, what the last Send for sign-off said,
 #: what the last Approve, Send back, Pause or Resume did or why it was refused, and the reasons
@@ -233,4 +240,5 @@ def campaigns_section() -> None:
         components.previews(data.variant_previews(viewer, info.key))
 
 
+events_section()
 campaigns_section()
