@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from campaigns.cli import app
 from campaigns.core.planning import PlannedDelivery
-from campaigns.formats.bulk import BulkImportInvalid, RowProblem
+from campaigns.formats.bulk import MAX_ROWS, BulkImportInvalid, RowProblem
 from campaigns.storage import db
 from campaigns.storage.bulk import ImportResult, import_csv
 from campaigns.storage.models import (
@@ -398,3 +398,15 @@ def test_cli_reports_every_error_and_exits_non_zero(
 def test_cli_names_a_missing_file(env: str) -> None:
     code, _, err = chorus("posts", "import", "nowhere.csv", "--as", "Sam Patel")
     assert code == 1 and "nowhere.csv: file not found" in err
+
+
+def test_a_file_of_more_posts_than_the_limit_is_refused_whole(
+    loaded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    rows = [("lead-mastodon", f"2031-{1 + n % 12:02d}-{1 + n % 28:02d} 09:30",
+             f"Post {n} against hate", "", "", "") for n in range(MAX_ROWS + 1)]
+    found = problems(loaded, write_csv(tmp_path, rows))
+    assert [(p.row, p.column) for p in found] == [(0, "")]
+    assert f"more than {MAX_ROWS:,} posts; split the file" in found[0].message
+    with loaded() as session:
+        assert session.scalars(select(Campaign).where(Campaign.key.startswith("bulk-"))).all() == []
