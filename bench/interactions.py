@@ -21,10 +21,8 @@ whatever happens.
 
 from __future__ import annotations
 
-import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,10 +48,9 @@ from dashboard.auth import PAGES  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    _free_port,
-    _healthy,
     _seed,
-    _stop,
+    clean_environment,
+    serve_script,
 )
 from tests.browser.test_dashboard_browser import IDLE, VIEWPORT  # noqa: E402
 from tests.dashboard.conftest import APPROVER, OFFICER, PASSWORD, Person  # noqa: E402
@@ -92,48 +89,6 @@ class Timings:
         took = time.perf_counter() - start
         self.steps.append((name, took))
         print(f"  {name:<44} {took:6.2f} s", flush=True)
-
-
-@contextmanager
-def serving(script: str, folder: Path, env: dict[str, str]) -> Iterator[str]:
-    """`streamlit run script` as a child process; its address. Stopped on leaving."""
-    secrets = folder / "secrets.toml"
-    secrets.write_text("")
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_path = folder / f"streamlit-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script,
-             "--server.headless", "true", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--secrets.files", str(secrets)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not _healthy(base_url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{script} did not start:\n"
-                                   f"{log_path.read_text(errors='replace')[-4000:]}")
-            time.sleep(0.2)
-        yield base_url
-    finally:
-        _stop(process)
-    text = log_path.read_text(errors="replace")
-    if "Traceback" in text:
-        raise RuntimeError(f"{script} logged an error:\n{text[-4000:]}")
-
-
-def environment(database_url: str | None) -> dict[str, str]:
-    """Only the run's own settings: none of the developer's CHORUS_* or STREAMLIT_* ones."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("CHORUS_", "STREAMLIT_"))}
-    env["PYTHONUNBUFFERED"] = "1"
-    if database_url:
-        env |= {"CHORUS_DATABASE_URL": database_url,
-                "CHORUS_CONTENT_DIR": str(ROOT / "content")}
-    return env
 
 
 def new_page(browser: Browser) -> Page:
@@ -268,8 +223,8 @@ def run(folder: Path) -> bool:
     database_url = _seed(folder)
     empty_script = folder / "empty.py"
     empty_script.write_text(EMPTY_APP)
-    with (serving("dashboard/server.py", folder, environment(database_url)) as url,
-          serving(str(empty_script), folder, environment(None)) as empty_url,
+    with (serve_script("dashboard/server.py", folder, clean_environment(database_url)) as url,
+          serve_script(str(empty_script), folder, clean_environment(None)) as empty_url,
           sync_playwright() as driver):
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

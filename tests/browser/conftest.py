@@ -86,25 +86,34 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=STOP_TIMEOUT)
 
 
+class NotServing(RuntimeError):
+    """A Streamlit script did not start, or logged a traceback."""
+
+
+def clean_environment(database_url: str | None) -> dict[str, str]:
+    """Only this run's settings: none of the developer's CHORUS_* or STREAMLIT_* variables."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("CHORUS_", "STREAMLIT_"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    if database_url:
+        env |= {"CHORUS_DATABASE_URL": database_url, "CHORUS_CONTENT_DIR": str(CONTENT)}
+    return env
+
+
 @contextmanager
-def serving(database_url: str, folder: Path) -> Iterator[str]:
-    """`streamlit run dashboard/server.py` over `database_url`, as a child process; its address.
-    The log it writes in `folder` must hold no traceback when it stops."""
-    # An empty secrets file of the test's own: a developer's .streamlit/secrets.toml with an
+def serve_script(script: str, folder: Path, env: dict[str, str]) -> Iterator[str]:
+    """`streamlit run script` as a child process, its log in `folder`; its address. Raises
+    NotServing if it does not start, or if its log holds a traceback when it stops."""
+    # An empty secrets file of the run's own: a developer's .streamlit/secrets.toml with an
     # [auth] section would otherwise switch the app to OIDC and hide the local sign-in form.
     secrets = folder / "secrets.toml"
     secrets.write_text("")
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    # Only this test's settings: none of the developer's CHORUS_* or STREAMLIT_* variables.
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("CHORUS_", "STREAMLIT_"))}
-    env |= {"CHORUS_DATABASE_URL": database_url, "CHORUS_CONTENT_DIR": str(CONTENT),
-            "PYTHONUNBUFFERED": "1"}
-    log_path = folder / "streamlit.log"
+    log_path = folder / f"streamlit-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/server.py",
+            [sys.executable, "-m", "streamlit", "run", script,
              "--server.headless", "true", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              "--secrets.files", str(secrets)],
@@ -114,14 +123,26 @@ def serving(database_url: str, folder: Path) -> Iterator[str]:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not _healthy(base_url):
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the dashboard did not start (exit code {process.poll()}):\n"
-                            f"{log_path.read_text(errors='replace')[-4000:]}")
+                raise NotServing(f"{script} did not start (exit code {process.poll()}):\n"
+                                 f"{log_path.read_text(errors='replace')[-4000:]}")
             time.sleep(0.2)
         yield base_url
     finally:
         _stop(process)
     log_text = log_path.read_text(errors="replace")
-    assert "Traceback" not in log_text, f"the dashboard logged an error:\n{log_text[-4000:]}"
+    if "Traceback" in log_text:
+        raise NotServing(f"{script} logged an error:\n{log_text[-4000:]}")
+
+
+@contextmanager
+def serving(database_url: str, folder: Path) -> Iterator[str]:
+    """The dashboard (`dashboard/server.py`) over `database_url`; the test fails if it does not
+    start or logs a traceback."""
+    try:
+        with serve_script("dashboard/server.py", folder, clean_environment(database_url)) as url:
+            yield url
+    except NotServing as failed:
+        pytest.fail(str(failed))
 
 
 @pytest.fixture(scope="session")
