@@ -75,9 +75,18 @@ PAGES: Mapping[str, PageDef] = {
 }
 
 
+#: The page each role lands on after signing in: the board reads the overview; officers,
+#: approvers and partners start from the campaigns they work on (and are spared the board
+#: page's charts on every sign-in).
+HOME = {BOARD: "board"}
+HOME_DEFAULT = "campaigns"
+
+
 def pages_for(viewer: Viewer) -> list[st.Page]:
-    return [st.Page(HERE / page.path, title=page.title, icon=page.icon, url_path=page.url)
-            for page in PAGES.values() if viewer.role in page.roles]
+    home = HOME.get(viewer.role, HOME_DEFAULT)
+    return [st.Page(HERE / page.path, title=page.title, icon=page.icon, url_path=page.url,
+                    default=name == home)
+            for name, page in PAGES.items() if viewer.role in page.roles]
 
 
 def signed_out_pages() -> list[st.Page]:

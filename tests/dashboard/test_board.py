@@ -37,6 +37,7 @@ from campaigns.storage.plans import plan_and_store
 from campaigns.storage.reports import import_report_file
 from campaigns.storage.users import Viewer
 from dashboard import startup
+from dashboard.auth import PAGES
 from dashboard.insights import effect_estimates, reach
 from dashboard.insights.headline import change
 from dashboard.insights.networks import network_reach
@@ -49,6 +50,19 @@ from tests.conftest import CONTENT, NOW, ROOT
 from tests.dashboard.conftest import BOARD, OFFICER, Person, Seeded, frames, rendered_text
 
 SignedIn = Callable[[Person], AppTest]
+
+
+@pytest.fixture
+def signed_in(signed_in: SignedIn) -> SignedIn:
+    """Signed in and on the board page (officers land on their campaigns)."""
+    def on_board(person: Person) -> AppTest:
+        at = signed_in(person)
+        if not at.title or at.title[0].value != PAGES["board"].title:
+            at = at.switch_page(PAGES["board"].path).run()
+        assert not at.exception, at.exception
+        return at
+
+    return on_board
 SYNTHETIC_FILE = ROOT / "content" / "reports" / "york-synthetic-weekly-2023-2026.csv"
 ZONE = "Europe/London"
 EVERYONE_WHO_SEES_IT = (OFFICER, BOARD)
