@@ -100,6 +100,19 @@ class Settings(BaseSettings):
         default=None, description="Incoming webhook (Teams, Slack) for alerts."
     )
 
+    @field_validator("database_url")
+    @classmethod
+    def _parseable_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL: give one such as sqlite:///var/chorus.db or "
+                             "postgresql+psycopg://user@host/chorus") from None
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

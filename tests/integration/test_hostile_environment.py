@@ -106,6 +106,17 @@ def test_a_setting_with_a_wrong_value_is_named(
     assert "CHORUS_TIMEZONE: unknown IANA time zone 'Europe/Atlantis'" in result.output
 
 
+@pytest.mark.parametrize("url", ["", "garbage", "sqlite//var/chorus.db"])
+def test_a_database_url_that_is_not_one_is_named_not_a_traceback(
+    migrated: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("CHORUS_DATABASE_URL", url)
+    result = invoke("deliveries", "list")
+    no_traceback(result)
+    assert result.exit_code == 1
+    assert "CHORUS_DATABASE_URL: not a database URL" in result.output
+
+
 @pytest.mark.parametrize("args", WRITING, ids=lambda a: " ".join(a[:2]))
 def test_a_read_only_database_is_one_message_on_every_command(
     migrated: Path, monkeypatch: pytest.MonkeyPatch, content_dir: Path, args: tuple[str, ...]
