@@ -238,6 +238,10 @@ class Delivery(Base):
     plan_notes: Mapped[str] = mapped_column(Text, default="")
     content_hash: Mapped[str] = mapped_column(String(64))
     approved_by: Mapped[str | None] = mapped_column(String(200))
+    #: The words and the time last signed off, kept when a re-plan sends the delivery back to
+    #: draft, so the sign-off queue shows what changed since (None: never signed off).
+    signed_off_text: Mapped[str | None] = mapped_column(Text)
+    signed_off_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     remote_id: Mapped[str | None] = mapped_column(String(100))
     #: The worker holding the claim and until when; a lapsed lease means the worker died.
     claimed_by: Mapped[str | None] = mapped_column(String(100))
