@@ -66,6 +66,8 @@ PAGES: Mapping[str, PageDef] = {
                          "Calendar and campaigns", ":material/calendar_month:", frozenset(ROLES)),
     "compose": PageDef("app_pages/compose.py", "compose", "Compose", ":material/edit_note:",
                        frozenset({OFFICER})),
+    "schedule": PageDef("app_pages/schedule.py", "schedule", "Schedule",
+                        ":material/event_note:", frozenset(ROLES)),
     "deliveries": PageDef("app_pages/deliveries.py", "deliveries", "Deliveries",
                           ":material/send:", frozenset(ROLES)),
     "partners": PageDef("app_pages/partners.py", "partners", "Partners", ":material/handshake:",

@@ -204,10 +204,10 @@ def _back_to_draft(
         ids = [d.id for d in deliveries if d.status is status]
         if not ids:
             continue
-        changed = session.execute(
+        changed = len(list(session.scalars(
             update(Delivery).where(Delivery.id.in_(ids), Delivery.status == status)
             .values(status=S.DRAFT, status_reason=reason, approved_by=None, updated_at=now)
-            .execution_options(synchronize_session=False)).rowcount
+            .returning(Delivery.id).execution_options(synchronize_session=False))))
         if changed != len(ids):
             raise MoveRefused("One of its posts began sending while you were moving it: "
                               "look again.")
