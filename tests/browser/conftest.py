@@ -135,11 +135,13 @@ def serve_script(script: str, folder: Path, env: dict[str, str]) -> Iterator[str
 
 
 @contextmanager
-def serving(database_url: str, folder: Path) -> Iterator[str]:
-    """The dashboard (`dashboard/server.py`) over `database_url`; the test fails if it does not
-    start or logs a traceback."""
+def serving(database_url: str, folder: Path,
+            environment: dict[str, str] | None = None) -> Iterator[str]:
+    """The dashboard (`dashboard/server.py`) over `database_url` (in `environment`, if given);
+    the test fails if it does not start or logs a traceback."""
+    env = environment if environment is not None else clean_environment(database_url)
     try:
-        with serve_script("dashboard/server.py", folder, clean_environment(database_url)) as url:
+        with serve_script("dashboard/server.py", folder, env) as url:
             yield url
     except NotServing as failed:
         pytest.fail(str(failed))

