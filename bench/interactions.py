@@ -1,11 +1,12 @@
 """Time each click of the officer's day in the dashboard, beside an empty page's rerun.
 
-The dashboard is served as the browser tests serve it (tests/browser/conftest.py): a freshly
-seeded database in a scratch folder, `streamlit run dashboard/server.py` as a child process
-pointed at it, and Debian's Chromium driven by Playwright with the same flags. The officer
-signs in, opens Calendar and campaigns, chooses a campaign, checks and plans it and sends it
-for sign-off; the approver signs in in a second browser context and approves; the officer
-pauses and resumes the campaign (ROUNDS times) and saves a campaign in Compose.
+The day is the browser test's (tests/browser/officers_day.py drives both, on the demo's own
+data built by `chorus demo` with no replay): the officer signs in, writes a post in Compose
+with a wording per network, sees the planner's refusal and fixes it, saves, checks and plans,
+sends for sign-off; the approver signs in in a second browser context and signs off; the
+officer pauses and resumes (ROUNDS times) and reloads the page. The dashboard is served as the
+browser tests serve it (`streamlit run dashboard/server.py`, a child process), in Debian's
+Chromium driven by Playwright.
 
 Each step is timed from the click to its result on screen: the text that says the result
 is visible and Streamlit is idle (no script running, nothing stale; IDLE of the browser
@@ -41,24 +42,19 @@ import streamlit.logger  # noqa: E402
 # warn about it.
 streamlit.logger.set_log_level("ERROR")
 
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright  # noqa: E402
-from playwright.sync_api import Error as PlaywrightError  # noqa: E402
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
-from dashboard.auth import PAGES  # noqa: E402
+from tests.browser import officers_day as day  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    _seed,
     clean_environment,
     serve_script,
 )
-from tests.browser.test_dashboard_browser import IDLE, VIEWPORT  # noqa: E402
-from tests.dashboard.conftest import APPROVER, OFFICER, PASSWORD, Person  # noqa: E402
+from tests.browser.test_dashboard_browser import IDLE  # noqa: E402
 
-CAMPAIGN, NAME = "refugee-week-2027", "Refugee Week 2027"
 #: The whole run, servers and browser included, is stopped after this many seconds.
 BUDGET = 300
-STARTUP_TIMEOUT = 30.0
 STEP_TIMEOUT_MS = 30_000
 EMPTY_RUNS = 10
 #: Pause-and-resume cycles: the clicks the officer repeats most.
@@ -91,111 +87,28 @@ class Timings:
         print(f"  {name:<44} {took:6.2f} s", flush=True)
 
 
-def new_page(browser: Browser) -> Page:
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    expect.set_options(timeout=STEP_TIMEOUT_MS)
-    return context.new_page()
-
-
-def success(page: Page, text: str) -> Locator:
-    return page.get_by_test_id("stAlertContentSuccess").filter(has_text=text)
-
-
-def sign_in(page: Page, url: str, person: Person, timings: Timings, who: str) -> None:
-    page.goto(url)
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    page.wait_for_function(IDLE)
-    page.get_by_role("textbox", name="E-mail address").fill(person.email)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    with timings.step(f"{who}: sign in", page):
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_test_id("stSidebarNav")).to_be_visible()
-
-
-def open_campaign(page: Page, timings: Timings, who: str) -> None:
-    title = PAGES["campaigns"].title
-    with timings.step(f"{who}: open {title}", page):
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-        expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
-    year = page.get_by_role("combobox", name="Year")
-    year.click()
-    with timings.step(f"{who}: choose the year", page):
-        page.get_by_role("option", name=CAMPAIGN[-4:], exact=True).click()
-        expect(page.get_by_text(f"Awareness events in {CAMPAIGN[-4:]}",
-                                    exact=True)).to_be_visible()
-    choice = page.get_by_role("combobox", name="Campaign")
-    choice.click()
-    choice.press_sequentially(CAMPAIGN)
-    expect(page.get_by_role("option", name=CAMPAIGN, exact=True)).to_be_visible()
-    with timings.step(f"{who}: choose the campaign", page):
-        choice.press("Enter")
-        expect(page.get_by_role("heading", level=3, name=NAME)).to_be_visible()
-
-
-def officer_plans(page: Page, timings: Timings) -> None:
-    with timings.step("officer: Check and plan", page):
-        page.get_by_role("button", name="Check and plan").click()
-        expect(page.get_by_text("posts would be planned, shown in local time")).to_be_visible()
-    with timings.step("officer: Send for sign-off", page):
-        page.get_by_role("button", name="Send for sign-off").click()
-        expect(success(page, "Sent for sign-off")).to_be_visible()
-
-
-def approver_approves(page: Page, timings: Timings) -> None:
-    with timings.step("approver: Approve", page):
-        page.get_by_role("button", name="Approve ").click()
-        expect(success(page, f"of {CAMPAIGN} approved by {APPROVER.name}")).to_be_visible()
-
-
-def officer_pauses_and_resumes(page: Page, timings: Timings, round_: int) -> None:
-    page.get_by_role("textbox", name="Why pause? (shown on every held post)").fill(
-        f"benchmark round {round_}")
-    with timings.step("officer: Pause this campaign", page):
-        page.get_by_role("button", name="Pause this campaign").click()
-        expect(success(page, f"Paused {CAMPAIGN}")).to_be_visible()
-    with timings.step("officer: Resume this campaign", page):
-        page.get_by_role("button", name="Resume this campaign").click()
-        expect(success(page, f"Resumed {CAMPAIGN}")).to_be_visible()
-
-
-def officer_saves_in_compose(page: Page, timings: Timings) -> None:
-    title = PAGES["compose"].title
-    with timings.step(f"officer: open {title}", page):
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-        expect(page.get_by_role("button", name="Save campaign")).to_be_visible()
-    with timings.step("officer: Save campaign", page):
-        page.get_by_role("button", name="Save campaign").click()
-        expect(page.get_by_test_id("stAlertContentSuccess")).to_be_visible()
-
-
-def the_day(browser: Browser, url: str) -> Timings:
+def the_day(browser: Browser, url: str, demo: day.Demo) -> Timings:
     timings = Timings()
-    officer = new_page(browser)
-    sign_in(officer, url, OFFICER, timings, "officer")
-    open_campaign(officer, timings, "officer")
-    officer_plans(officer, timings)
-    approver = new_page(browser)
-    sign_in(approver, url, APPROVER, timings, "approver")
-    open_campaign(approver, timings, "approver")
-    approver_approves(approver, timings)
-    approver.context.close()
-    officer.reload()  # the officer's page shows the sign-off only once it reruns
-    officer.wait_for_function(IDLE)
-    open_campaign(officer, timings, "officer (again)")
-    for round_ in range(1, ROUNDS + 1):
-        officer_pauses_and_resumes(officer, timings, round_)
+    officer = day.new_tab(browser, STEP_TIMEOUT_MS)
+    approver = day.new_tab(browser, STEP_TIMEOUT_MS)
     try:
-        officer_saves_in_compose(officer, timings)
-    except (AssertionError, PlaywrightError) as failed:
-        # Compose is the page that changes most; the day's other figures still stand.
-        print(f"  officer: Save campaign not measured: {str(failed).splitlines()[0]}")
-    officer.context.close()
+        day.sign_in(officer, url, demo.officer, timings, "officer")
+        day.write_a_post(officer, timings)
+        day.fix_and_save(officer, timings)
+        day.check_plan_and_send(officer, timings)
+        day.sign_in(approver, url, demo.approver, timings, "approver")
+        day.approver_signs_off(approver, timings)
+        for round_ in range(1, ROUNDS + 1):
+            day.pause_and_resume(officer, timings, f"benchmark round {round_}")
+        day.reload_still_signed_in(officer, demo.officer, timings)
+    finally:
+        officer.context.close()
+        approver.context.close()
     return timings
 
 
 def empty_page(browser: Browser, url: str) -> list[float]:
-    page = new_page(browser)
+    page = day.new_tab(browser, STEP_TIMEOUT_MS)
     page.goto(url)
     expect(page.get_by_text("Run 1", exact=True)).to_be_visible()
     page.wait_for_function(IDLE)
@@ -219,11 +132,11 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def run(folder: Path) -> bool:
-    print("seeding the browser tests' database ...", flush=True)
-    database_url = _seed(folder)
+    print("building the demo's data (chorus demo, no replay) ...", flush=True)
+    demo = day.build_demo(folder)
     empty_script = folder / "empty.py"
     empty_script.write_text(EMPTY_APP)
-    with (serve_script("dashboard/server.py", folder, clean_environment(database_url)) as url,
+    with (serve_script("dashboard/server.py", folder, demo.environment()) as url,
           serve_script(str(empty_script), folder, clean_environment(None)) as empty_url,
           sync_playwright() as driver):
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -231,7 +144,7 @@ def run(folder: Path) -> bool:
             print("the empty page (warming up) ...", flush=True)
             empty_page(browser, empty_url)
             print("the officer's day:", flush=True)
-            timings = the_day(browser, url)
+            timings = the_day(browser, url, demo)
             empty = statistics.median(empty_page(browser, empty_url))
         finally:
             browser.close()
