@@ -23,6 +23,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from campaigns.core.clock import utcnow
 from campaigns.storage import db
 from campaigns.storage.users import (
+    APPROVER,
     BOARD,
     OFFICER,
     PARTNER,
@@ -66,6 +67,8 @@ PAGES: Mapping[str, PageDef] = {
                          "Calendar and campaigns", ":material/calendar_month:", frozenset(ROLES)),
     "compose": PageDef("app_pages/compose.py", "compose", "Compose", ":material/edit_note:",
                        frozenset({OFFICER})),
+    "sign-off": PageDef("app_pages/sign_off.py", "sign-off", "Sign-off", ":material/approval:",
+                        frozenset({OFFICER, APPROVER})),
     "schedule": PageDef("app_pages/schedule.py", "schedule", "Schedule",
                         ":material/event_note:", frozenset(ROLES)),
     "deliveries": PageDef("app_pages/deliveries.py", "deliveries", "Deliveries",

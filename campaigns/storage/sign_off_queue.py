@@ -8,6 +8,7 @@ difference can be shown here. The diff itself is a pure function of two texts.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -294,13 +295,15 @@ def _approved_before(ids: Sequence[int], *, session: Session) -> set[int]:
         .where(AuditEntry.delivery_id.in_(ids), AuditEntry.new_status == "approved")))
 
 
-def queue_version(*, session: Session) -> tuple[int, str, str]:
-    """Changes whenever the queue may have: how many posts await sign-off, when one last
-    changed, and when a campaign was last edited or signed off. Cheap, so that a cached queue
-    can be keyed by it and never shown stale."""
-    waiting, changed = session.execute(
-        select(func.count(), func.max(Delivery.updated_at))
-        .where(Delivery.status == DeliveryStatus.DRAFT)).one()
-    edited, signed = session.execute(
-        select(func.max(Campaign.edited_at), func.max(Campaign.approved_at))).one()
-    return int(waiting), str(changed), f"{edited}|{signed}"
+def queue_version(*, session: Session) -> str:
+    """Changes whenever the queue may have: which posts await sign-off, with which words and
+    notes, and when a campaign was last edited or signed off. Cheap (no text is read), so a
+    cached queue can be keyed by it and never shown stale."""
+    digest = hashlib.sha256()
+    waiting = (select(Delivery.id, Delivery.content_hash, Delivery.updated_at,
+                      Delivery.status_reason)
+               .where(Delivery.status == DeliveryStatus.DRAFT).order_by(Delivery.id))
+    campaigns = select(func.max(Campaign.edited_at), func.max(Campaign.approved_at))
+    for row in [*session.execute(waiting), *session.execute(campaigns)]:
+        digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
