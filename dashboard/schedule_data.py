@@ -193,8 +193,8 @@ def calendar_events(rows: pd.DataFrame, weeks: pd.DataFrame) -> list[dict[str, A
         start = datetime.fromisoformat(row["start"])
         events.append({
             "id": str(row["id"]),
-            "title": f"{row['status word'].capitalize()}: {row['organisation']} on "
-                     f"{row['network']}, {row['campaign']} ({row['post']})",
+            "title": f"{row['status word'].capitalize()} · {row['network']} · "
+                     f"{row['organisation']} · {row['campaign']} ({row['post']})",
             "start": row["start"],
             "end": (start + timedelta(minutes=ENTRY_MINUTES)).isoformat(),
             "backgroundColor": look.background, "borderColor": look.background,

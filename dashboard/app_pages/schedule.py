@@ -104,12 +104,17 @@ def calendar_options(initial: date) -> dict[str, Any]:
     return {
         "initialView": "dayGridMonth", "initialDate": initial.isoformat(),
         "headerToolbar": {"left": "today prev,next", "center": "title", "right": OPTIONS_VIEWS},
-        "buttonText": {"today": "Today", "month": "Month", "week": "Week", "list": "List"},
+        # Words, not FullCalendar's icons (images without a text alternative), and every post
+        # in its day, never a "+2 more" link (a link with an ARIA state links may not have).
+        "buttonIcons": False, "dayMaxEvents": False,
+        "buttonText": {"today": "Today", "month": "Month", "week": "Week", "list": "List",
+                       "prev": "Previous", "next": "Next"},
         # The times given are already in the partnership's zone: show them as they are.
-        "timeZone": "UTC", "firstDay": 1, "height": 720, "dayMaxEvents": 4,
+        "timeZone": "UTC", "firstDay": 1, "height": 760,
         "eventDisplay": "block", "eventInteractive": True, "nowIndicator": False,
         "eventTimeFormat": {"hour": "2-digit", "minute": "2-digit", "hour12": False},
         "slotLabelFormat": {"hour": "2-digit", "minute": "2-digit", "hour12": False},
+        "views": {"dayGridMonth": {"displayEventTime": False}},  # the list view has them
         "scrollTime": "08:00:00", "editable": viewer.may_change, "eventDurationEditable": False,
     }
 
@@ -194,7 +199,6 @@ def move_form(opened: OpenedPost) -> None:
     said, refused = st.session_state.pop(SAID, None), st.session_state.pop(REFUSED, None)
     if said:
         st.success(plain(said), icon=":material/check_circle:")
-        st.toast(plain(said), icon=":material/check_circle:")
     if refused:
         st.error(plain(refused), icon=":material/block:")
 
