@@ -201,8 +201,10 @@ class QueuedCampaign:
         """The sign-off deadline and the reminder, as the page says them."""
         if self.overdue:
             posts = "1 post's" if self.overdue == 1 else f"{self.overdue} posts'"
-            return (f"{posts} time has passed without sign-off: they will not be sent "
-                    "(they expire). Sign off the rest before their times.")
+            said = (f"{posts} time has passed without sign-off: "
+                    f"{'it' if self.overdue == 1 else 'they'} will not be sent (expired).")
+            return said if self.overdue == self.awaiting else (
+                f"{said} Sign off the rest before their times.")
         hours = "1 hour" if self.remind_hours == 1 else f"{self.remind_hours:g} hours"
         soon = " That is within the reminder window: the reminder has been raised." \
             if self.due_soon else ""

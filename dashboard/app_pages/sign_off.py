@@ -44,13 +44,18 @@ def describe(campaign: QueuedCampaign) -> None:
 
 
 def post(item: QueuedPost) -> None:
-    """One post awaiting sign-off: where and when, what changed, and its words."""
-    st.markdown(f"**Post {plain(item.post_key)}** · {plain(item.account)} · {plain(item.when)}")
-    st.write(plain(item.what_changed()))
-    if item.change is Change.CHANGED and item.words_changed:
-        st.write(plain("Words since the last sign-off: " + marked(item.diff)))
-    else:
-        st.write(plain("Words: " + item.text))
+    """One post awaiting sign-off: when and where, what changed, and its words (as text, never
+    Markdown: no link, address or handle in them becomes anything but text)."""
+    with st.container(border=True):
+        st.markdown(f"**Post {plain(item.post_key)}** · {plain(item.when)}")
+        st.text(item.account)
+        st.write(plain(item.what_changed()))
+        if item.change is Change.CHANGED and item.words_changed:
+            st.caption("Words since the last sign-off:")
+            st.text(marked(item.diff))
+        else:
+            st.caption("Words:")
+            st.text(item.text)
 
 
 def sign_off(campaign: QueuedCampaign) -> None:
@@ -107,10 +112,11 @@ def refusal(campaign_key: str) -> None:
 @st.fragment
 def queue_section() -> None:
     """The queue: Approve and Send back rerun this alone, never the navigation around it."""
+    st.header("Awaiting sign-off")
     said = st.session_state.pop(DONE, None)
     if said:
+        # No toast besides: Streamlit's has no accessible name (axe: aria-dialog-name).
         st.success(plain(said), icon=":material/check_circle:")
-        st.toast(plain(said), icon=":material/check_circle:")
     waiting = sign_off_data.queue(viewer)
     if not waiting:
         st.info("Nothing awaits sign-off.", icon=":material/done_all:")
