@@ -64,8 +64,9 @@ LEGEND = (
     ("Paused", LOOKS[S.PAUSED]),
     ("Missed, expired or cancelled: not sent", LOOKS[S.MISSED]),
 )
-#: Awareness weeks, behind the posts.
-WEEK_COLOUR = "#DDDDDD"
+#: Awareness weeks, behind the posts: a see-through grey, so the theme's own text colour stays
+#: legible over it in the light and the dark theme alike.
+WEEK_COLOUR = "rgba(128, 128, 128, 0.25)"
 #: How long a post's entry lasts in the week view (posts are instants).
 ENTRY_MINUTES = 20
 SCHEDULE_COLUMNS = ("id", "start", "campaign key", "campaign", "post", "organisation",

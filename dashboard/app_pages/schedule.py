@@ -33,13 +33,16 @@ OPEN, CLICKED, SAID, REFUSED, DRAWN = ("schedule-open", "schedule-clicked", "sch
 OPTIONS_VIEWS = "dayGridMonth,timeGridWeek,listWeek"
 CALENDAR_CSS = """
 .fc .fc-bg-event { opacity: 1; }
-.fc .fc-bg-event .fc-event-title { color: #1a1a1a; font-style: normal; font-size: 0.8em; }
+.fc .fc-bg-event .fc-event-title { color: var(--text-color); font-style: normal;
+  font-size: 0.8em; }
+.fc .fc-daygrid-day-bg .fc-bg-event .fc-event-title { margin-top: 1.8em; }
 .fc .fc-button-primary { background-color: #0b5394; border-color: #0b5394; color: #ffffff; }
 .fc .fc-button-primary:disabled { background-color: #4a4a4a; border-color: #4a4a4a; }
 .fc .fc-button-primary:not(:disabled).fc-button-active { background-color: #073763; }
 .fc .fc-daygrid-day-number, .fc .fc-col-header-cell-cushion, .fc .fc-list-day-text,
-.fc .fc-list-day-side-text, .fc .fc-daygrid-more-link { color: #1a1a1a; }
-.fc .fc-event:focus-visible { outline: 3px solid #000000; outline-offset: 1px; }
+.fc .fc-list-day-side-text, .fc .fc-toolbar-title, .fc .fc-timegrid-slot-label-cushion,
+.fc .fc-list-event-title, .fc .fc-list-event-time { color: var(--text-color); }
+.fc .fc-event:focus-visible { outline: 3px solid var(--text-color); outline-offset: 1px; }
 """
 
 #: The opened post's deliveries as a person reads them: when, who, state and why, then the words.
@@ -69,7 +72,7 @@ def legend() -> None:
             f'<ul aria-label="Colours on the calendar" style="list-style:none;padding:0;'
             f'margin:0.2rem 0 0.5rem 0">{items}<li style="display:inline-block;'
             f'padding:0.1rem 0.5rem;border-radius:0.3rem;background:'
-            f'{schedule_data.WEEK_COLOUR};color:#000000">Grey band: an awareness week</li></ul>')
+            f'{schedule_data.WEEK_COLOUR}">Grey band: an awareness week</li></ul>')
 
 
 def summary(rows: pd.DataFrame, year: int) -> str:

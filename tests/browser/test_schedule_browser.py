@@ -104,3 +104,21 @@ def test_the_officer_opens_a_post_from_the_calendar_and_moves_it(
         check(page, "officer-schedule-moved")
     finally:
         page.context.close()
+
+
+def test_the_calendar_frame_passes_axe_in_the_dark_theme(browser: Browser, app_url: str) -> None:
+    page = open_tab(browser, "dark")
+    try:
+        sign_in(page, app_url, OFFICER)
+        title = PAGES["schedule"].title
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        settle(page, title)
+        frame = calendar_frame(page)
+        expect(frame.locator(".fc-bg-event").first).to_be_attached()
+        go_to_month(frame, "October 2026")
+        expect(frame.locator(".fc-event:not(.fc-bg-event)").first).to_be_visible()
+        blocking = frame_violations(frame)
+        assert not blocking, describe(blocking)  # type: ignore[arg-type]
+        check(page, "officer-schedule-dark-october")
+    finally:
+        page.context.close()
