@@ -40,7 +40,7 @@ from dashboard.insights.effect_estimates import EffectResult
 from dashboard.insights.headline import Figure
 from dashboard.insights.networks import NETWORK_NAMES
 from dashboard.insights.reach import REAL_ACCOUNTS
-from dashboard.queries import SANDBOX_LABEL, SYNTHETIC_LABEL
+from dashboard.queries import SANDBOX_LABEL, SYNTHETIC_LABEL, account_label
 
 #: Okabe & Ito (2008), distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
@@ -79,41 +79,86 @@ def plain(text: object, *, inline: bool = True) -> str:
 def table(frame: pd.DataFrame, *, name: str, height: int | None = None,
           columns: Mapping[str, Any] | None = None, hide: Sequence[str] = ()) -> None:
     """A data table with an accessible name; sandbox or synthetic rows make the page say so.
-    `columns`: st.column_config by column; `hide`: columns left out (keys and ids)."""
+    `columns`: st.column_config by column, in the order they are shown (the frame's other
+    columns follow); `hide`: columns left out (keys and ids)."""
     shown = frame.drop(columns=[c for c in hide if c in frame.columns])
     st.dataframe(shown, hide_index=True, alt=name, width="stretch", column_config=columns,
+                 column_order=shown_order(shown.columns, columns or {}),
                  height=height if height is not None else "auto")
     sandbox_notice(frame)
+
+
+def shown_order(present: Sequence[str], columns: Mapping[str, Any]) -> list[str]:
+    """The configured columns first, in their order, then the rest as the frame has them."""
+    first = [c for c in columns if c in present]
+    return first + [c for c in present if c not in first]
 
 
 def _text(label: str, width: int | str) -> Any:
     return st.column_config.TextColumn(label, width=width)  # type: ignore[arg-type]
 
 
-#: Deliveries as a person reads them: what, when, status and why, sign-off, then the text (last,
-#: so that its length never pushes the rest off a 1280 px screen).
+def _count(label: str, width: int) -> Any:
+    return st.column_config.NumberColumn(label, width=width, format="%d")
+
+
+#: The main area is about 820 px wide on a 1280 px screen with the sidebar open: each table's
+#: columns a person needs fit in it, and long texts (the post's words) come last.
+#: Deliveries as a person reads them: when, status, which campaign, which account, and why;
+#: then the post, sign-off and the text.
 DELIVERY_TABLE = {
-    "when": _text("When (local time)", 140), "campaign": _text("Campaign", 170),
-    "post": _text("Post", 90), "account": _text("Account", 230),
-    "status": _text("Status", 90), "reason": _text("Why", 170),
-    "what to do next": _text("What to do next", 260),
-    "approved by": _text("Approved by", 130), "sandbox": _text("Sandbox", 90),
+    "when": _text("When (local time)", 130), "status": _text("Status", 90),
+    "campaign": _text("Campaign", 170), "account": _text("Account", 220),
+    "reason": _text("Why", 200), "post": _text("Post", 90),
+    "approved by": _text("Approved by", 140), "sandbox": _text("Sandbox", 90),
     "text": _text("Post text", "large"),
 }
+#: Posts that need attention: what went wrong and what to do next come before whose it is.
+ATTENTION_TABLE = {
+    "when": _text("When (local time)", 130), "status": _text("Status", 90),
+    "reason": _text("Why", 160), "what to do next": _text("What to do next", 250),
+    "account": _text("Account", 190), "campaign": _text("Campaign", 170),
+    "post": _text("Post", 90), "sandbox": _text("Sandbox", 90),
+    "text": _text("Post text", "large"),
+}
+#: Accounts: which, its state in words, what to do about it and its last error.
 ACCOUNT_TABLE = {
-    "account": _text("Account", 260), "state": _text("State", 100),
-    "last error": _text("Last error", 260), "back-off until": _text("Back off until", 150),
-    "token stored": _text("Connected", 90), "sandbox": _text("Sandbox", 90),
+    "account": _text("Account", 240), "state": _text("State", 130),
+    "what to do next": _text("What to do next", 270), "last error": _text("Last error", 180),
+    "back-off until": _text("Back off until", 150), "token stored": _text("Token stored", 100),
+    "sandbox": _text("Sandbox", 90),
+}
+#: Campaigns: the name and where sign-off and posting stand; the event and dates after.
+CAMPAIGN_TABLE = {
+    "campaign": _text("Campaign", 230), "awaiting sign-off": _count("Awaiting sign-off", 120),
+    "approved by": _text("Approved by", 150), "needs attention": _count("Needs attention", 110),
+    "waiting to send": _count("Waiting to send", 110), "posted": _count("Posted", 70),
+    "all posts": _count("All posts", 70), "paused": _text("Paused", 70),
+    "event": _text("Awareness event", 230), "start": st.column_config.DateColumn("Starts"),
+    "end": st.column_config.DateColumn("Ends"), "author": _text("Written by", 200),
+}
+#: The year's awareness events, each with its campaigns by name.
+EVENT_TABLE = {
+    "event": _text("Awareness event", 280), "start": st.column_config.DateColumn("Starts"),
+    "end": st.column_config.DateColumn("Ends"), "campaign": _text("Campaign", 230),
+    "plan": _text("Plan", 130), "dates from": _text("Dates from", 200),
+}
+PARTNER_TABLE = {
+    "organisation": _text("Organisation", 280), "kind": _text("Kind", 160),
+    "role": _text("Role", 80), "accounts": _count("Accounts", 80),
+    "website": st.column_config.LinkColumn("Website"),
 }
 
 
-def ids_and_export(frame: pd.DataFrame, ids: Sequence[str], *, name: str, file_name: str) -> None:
-    """The keys and remote ids left out of a table, under an expander, and the whole table as
-    CSV (ids included) for support and the networks' own records."""
-    with st.expander(f"{plain(name)}: ids, and the table as CSV"):
+def ids_and_export(frame: pd.DataFrame, ids: Sequence[str], *, name: str, file_name: str,
+                   beside: Sequence[str] = ("when", "account")) -> None:
+    """The keys and remote ids left out of a table, `beside` the columns that say which row
+    is which, under an expander, and the whole table as CSV (ids included) for support and the
+    networks' own records."""
+    with st.expander(f"{plain(name)}: ids for support, and the table as CSV"):
         st.caption("Chorus's own numbers and keys, and each post's id on its network: what "
                    "support or a network's help desk asks for.")
-        st.dataframe(frame[["when", "account", *ids]], hide_index=True, width="stretch",
+        st.dataframe(frame[[*beside, *ids]], hide_index=True, width="stretch",
                      alt=f"{name}: ids")
         st.download_button("Download as CSV (with ids)", csv_bytes(frame), file_name=file_name,
                            mime="text/csv", on_click="ignore", icon=":material/download:",
@@ -147,9 +192,12 @@ def chart_with_table(
     summary: str,
     frame: pd.DataFrame,
     beside: bool = True,
+    columns: Mapping[str, Any] | None = None,
+    hide: Sequence[str] = (),
 ) -> None:
     """The chart under a heading, described for assistive technology, with its summary
-    sentence and its data beside it (or below it, for tables too wide to sit beside it)."""
+    sentence and its data beside it (or below it, for tables too wide to sit beside it);
+    `columns` and `hide` as for `table`."""
     st.header(plain(title))
     st.write(plain(summary))
     chart_area, table_area = st.columns([3, 2]) if beside else (st.container(), st.container())
@@ -160,7 +208,7 @@ def chart_with_table(
     with chart_area:
         st.altair_chart(accessible, width="stretch")
     with table_area:
-        table(frame, name=f"{title}: the numbers in the chart")
+        table(frame, name=f"{title}: the numbers in the chart", columns=columns, hide=hide)
 
 
 def _largest(counts: pd.Series) -> float:
@@ -235,15 +283,23 @@ def post_preview(row: Mapping[str, Any]) -> None:
         st.text(str(row["text"]))
 
 
+#: Rows tall enough for a post's text to wrap onto four lines (Streamlit wraps a cell's text
+#: only in rows over 4rem).
+WRAPPED_ROW = 92
+
+
 def plan_schedule(schedule: Sequence[Any], *, name: str) -> None:
-    """What planning would store, one row a post on one account, as a person reads it."""
+    """What planning would store, one row a post on one account, as a person reads it: each
+    column within the page at 1280 px, the post's text wrapped in its own."""
     frame = pd.DataFrame([{
-        "When (local time)": item.local_time, "Organisation": item.organisation,
-        "Network": item.network, "Text": item.text, "Notes": "; ".join(item.notes),
-        "Post": item.post_key, "Account": item.handle} for item in schedule])
-    st.dataframe(frame, hide_index=True, alt=name, width="stretch", column_config={
-        "Text": st.column_config.TextColumn(width="large"),
-        "Notes": st.column_config.TextColumn(width="medium")})
+        "When (local time)": item.local_time,
+        "Account": account_label(item.organisation, item.network, item.handle),
+        "Post": item.post_key, "Text": item.text, "Notes": "; ".join(item.notes),
+    } for item in schedule], columns=["When (local time)", "Account", "Post", "Text", "Notes"])
+    st.dataframe(frame, hide_index=True, alt=name, width="stretch", row_height=WRAPPED_ROW,
+                 column_config={"When (local time)": _text("When (local time)", 135),
+                                "Account": _text("Account", 190), "Post": _text("Post", 80),
+                                "Text": _text("Text", 290), "Notes": _text("Notes", 120)})
 
 
 def pause_banner(state: Mapping[str, object]) -> None:

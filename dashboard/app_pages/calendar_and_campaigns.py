@@ -37,12 +37,14 @@ def events_section() -> None:
         summary=queries.events_summary(events, year),
         frame=events,
         beside=False,
+        columns=components.EVENT_TABLE,
+        hide=("key",),
     )
 
 
 #: Per campaign: whether its planned schedule is shown, what the last Send for sign-off said,
-#: what the last Approve, Send back, Pause or Resume did or why it was refused, and the reasons
-#: typed for sending back and pausing.
+#: what the last Approve or Send back (DONE + "sign-off:") and Pause or Resume (DONE +
+#: "posting:") did or why it was refused, and the reasons typed for sending back and pausing.
 SHOWN, SAID, DONE = "plan-shown:", "plan-said:", "campaign-done:"
 REFUSED, REASON = "campaign-refused:", "campaign-reason:"
 
@@ -65,7 +67,7 @@ def describe(info: queries.CampaignInfo) -> None:
                    "resumed.", icon=":material/pause_circle:")
 
 
-def check_and_plan(campaign_key: str) -> None:
+def check_and_plan(campaign_key: str, name: str) -> None:
     """Check and plan, then Send for sign-off."""
     st.markdown("**Plan and send for sign-off**")
     st.caption("Check and plan applies the planner's rules (wording on X, quiet hours, daily "
@@ -80,7 +82,8 @@ def check_and_plan(campaign_key: str) -> None:
         return
     preview = data.plan_preview(viewer, campaign_key)
     if preview is None:
-        st.error("This campaign can no longer be planned.")
+        st.error("This campaign can no longer be planned: it was withdrawn or removed. Choose "
+                 "another campaign above.")
         return
     refused = [f for f in preview.findings if f.severity == "error"]
     for finding in refused:
@@ -91,10 +94,11 @@ def check_and_plan(campaign_key: str) -> None:
         return
     if not preview.schedule:
         st.info("No posts would be planned: the campaign has no posts, or no account posts "
-                "them.")
+                "them. Add posts in Compose, or ask partners for consent, then check and plan "
+                "again.")
         return
     st.write(plain(f"{len(preview.schedule)} posts would be planned, shown in local time:"))
-    components.plan_schedule(preview.schedule, name=f"Planned schedule of {campaign_key}")
+    components.plan_schedule(preview.schedule, name=f"Planned schedule of {name}")
     st.button("Send for sign-off", type="primary", key=f"send-{campaign_key}",
               on_click=send_for_sign_off, args=(campaign_key,))
     refusal(campaign_key, "send")
@@ -108,8 +112,9 @@ def send_for_sign_off(campaign_key: str) -> None:
         return
     waiting = result.created + result.updated
     said = (f"Sent for sign-off: {waiting} posts now await sign-off; someone other than the "
-            "campaign's author approves them here." if waiting
-            else "Nothing to send: the stored plan is already this one.")
+            "campaign's author approves them here. Nothing is sent until then." if waiting
+            else "Nothing to send: the stored plan is already this one, and its sign-off is "
+                 "shown above.")
     if waiting and result.unchanged:
         said += f" {result.unchanged} posts were already planned as shown."
     if result.cancelled:
@@ -119,7 +124,9 @@ def send_for_sign_off(campaign_key: str) -> None:
 
 
 def sign_off(campaign: queries.CampaignInfo) -> None:
-    """Approve or send back, offered only to someone whose sign-off will be accepted."""
+    """Approve or send back, offered only to someone whose sign-off will be accepted; what the
+    last one did is said here, where it was clicked."""
+    done(campaign.key, "sign-off")
     if not campaign.awaiting_sign_off:
         return
     if not campaign.may_sign_off:
@@ -127,24 +134,27 @@ def sign_off(campaign: queries.CampaignInfo) -> None:
         return
     st.markdown("**Sign off**")
     st.button(f"Approve {campaign.awaiting_sign_off} posts as {plain(viewer.name)}",
-              type="primary", on_click=approve, args=(campaign.key,))
+              type="primary", on_click=approve, args=(campaign.key, campaign.name))
     refusal(campaign.key, "approve")
     with st.form("send-back"):
         st.text_input("Or send it back: what should change? (shown to its author)",
                       key=REASON + "send-back:" + campaign.key)
-        st.form_submit_button("Send back", on_click=send_back, args=(campaign.key,))
+        st.form_submit_button("Send back", on_click=send_back,
+                              args=(campaign.key, campaign.name))
         refusal(campaign.key, "send-back")
 
 
 def pause_or_resume(campaign: queries.CampaignInfo) -> None:
+    done(campaign.key, "posting")
     if campaign.paused:
-        st.button("Resume this campaign", on_click=resume, args=(campaign.key,))
+        st.button("Resume this campaign", on_click=resume, args=(campaign.key, campaign.name))
         refusal(campaign.key, "resume")
         return
     with st.form("pause-campaign"):
         st.text_input("Why pause? (shown on every held post)",
                       key=REASON + "pause:" + campaign.key)
-        st.form_submit_button("Pause this campaign", on_click=pause, args=(campaign.key,))
+        st.form_submit_button("Pause this campaign", on_click=pause,
+                              args=(campaign.key, campaign.name))
         refusal(campaign.key, "pause")
 
 
@@ -152,48 +162,63 @@ def pause_or_resume(campaign: queries.CampaignInfo) -> None:
 # section's one rerun, which then shows the change (each clears the cached reads) and what was
 # done, or the refusal.
 
-def approve(campaign_key: str) -> None:
+def approve(campaign_key: str, name: str) -> None:
     try:
         result = data.approve(viewer, campaign_key)
     except ApprovalError as refused:
         refuse(campaign_key, "approve", str(refused))
     else:
-        tell(campaign_key,
-             f"{result.approved} posts of {campaign_key} approved by {result.approver}.")
+        tell(campaign_key, "sign-off",
+             f"{result.approved} posts of {name} approved by {result.approver}: each goes out "
+             "at its time (follow them on Deliveries).")
 
 
-def send_back(campaign_key: str) -> None:
+def send_back(campaign_key: str, name: str) -> None:
     reason = st.session_state.get(REASON + "send-back:" + campaign_key, "")
     try:
         result = data.send_back_posts(viewer, campaign_key, reason)
     except ApprovalError as refused:
         refuse(campaign_key, "send-back", str(refused))
     else:
-        tell(campaign_key, f"{result.approved} posts of {campaign_key} sent back by "
-                           f"{result.approver}; they stay unsent until changed and signed off.")
+        tell(campaign_key, "sign-off",
+             f"{result.approved} posts of {name} sent back by {result.approver}; they stay "
+             "unsent until its author changes them in Compose and they are signed off again.")
 
 
-def pause(campaign_key: str) -> None:
+def pause(campaign_key: str, name: str) -> None:
     reason = st.session_state.get(REASON + "pause:" + campaign_key, "").strip()
     if not reason:
-        refuse(campaign_key, "pause", "Say why the campaign is paused.")
+        refuse(campaign_key, "pause", "Not paused: say why the campaign is paused, then press "
+                                      "Pause again.")
         return
     held = data.pause_posting(viewer, reason, campaign_key)
-    tell(campaign_key, f"Paused {campaign_key}: {held.deliveries} waiting posts held.")
+    tell(campaign_key, "posting",
+         f"Paused {name}: {held.deliveries} waiting posts held. Nothing of it is sent until "
+         "you resume it here.")
 
 
-def resume(campaign_key: str) -> None:
+def resume(campaign_key: str, name: str) -> None:
     try:
         released = data.resume_posting(viewer, campaign_key)
     except ControlError as refused:
         refuse(campaign_key, "resume", str(refused))
         return
-    note = " (all posting is still paused)" if data.posting_pause().get("active") else ""
-    tell(campaign_key, f"Resumed {campaign_key}: {released.deliveries} posts released{note}.")
+    note = (" All posting is still paused, though: resume it on Deliveries." if
+            data.posting_pause().get("active") else " Each goes out at its time.")
+    tell(campaign_key, "posting", f"Resumed {name}: {released.deliveries} posts released.{note}")
 
 
-def tell(campaign_key: str, message: str) -> None:
-    st.session_state[DONE + campaign_key] = message
+def tell(campaign_key: str, control: str, message: str) -> None:
+    st.session_state[f"{DONE}{control}:{campaign_key}"] = message
+
+
+def done(campaign_key: str, control: str) -> None:
+    """What the last click on `control` did, if it did something, beside it (and as a toast,
+    for a reader whose eyes are elsewhere)."""
+    message = st.session_state.pop(f"{DONE}{control}:{campaign_key}", None)
+    if message:
+        st.success(plain(message), icon=":material/check_circle:")
+        st.toast(plain(message), icon=":material/check_circle:")
 
 
 def refuse(campaign_key: str, control: str, message: str) -> None:
@@ -214,28 +239,33 @@ def campaigns_section() -> None:
     section only, never the events chart above it nor the navigation around the page."""
     st.header("Campaigns")
     campaign_list = data.campaigns(viewer)
-    components.table(campaign_list, name="Campaigns with their posts by state")
     if campaign_list.empty:
-        st.info("No campaigns yet: load content and plan (chorus content load; chorus plan).")
+        st.info("No campaigns yet: write one in Compose, or load content files (chorus content "
+                "load)." if viewer.may_change else "No campaigns to show yet.")
         return
-    key = st.selectbox("Campaign", campaign_list["key"].tolist())
+    components.table(campaign_list, name="Campaigns with their posts by state",
+                     columns=components.CAMPAIGN_TABLE, hide=("key",))
+    components.ids_and_export(campaign_list, ("key",), beside=("campaign",), name="Campaigns",
+                              file_name="campaigns.csv")
+    names = dict(zip(campaign_list["key"], campaign_list["campaign"], strict=True))
+    key = st.selectbox("Campaign", list(names), format_func=names.__getitem__)
     info = data.campaign_info(viewer, key)
     if info is None:
         st.info("That campaign is no longer there: choose another.")
         return
     describe(info)
-    said = st.session_state.pop(DONE + info.key, None)
-    if said:
-        st.success(plain(said), icon=":material/check_circle:")
     if viewer.may_change:
-        check_and_plan(info.key)
+        check_and_plan(info.key, info.name)
     if viewer.may_sign_off:
         sign_off(info)
     if viewer.may_change:
         pause_or_resume(info)
     st.markdown("**Its deliveries**")
-    components.table(data.deliveries(viewer, DeliveryFilter(campaign_key=info.key)),
-                     name=f"Deliveries of {info.key}")
+    its_deliveries = data.deliveries(viewer, DeliveryFilter(campaign_key=info.key))
+    components.table(its_deliveries, name=f"Deliveries of {info.name}",
+                     columns=components.DELIVERY_TABLE, hide=queries.IDS)
+    components.ids_and_export(its_deliveries, queries.IDS, name=f"Deliveries of {info.name}",
+                              file_name=f"deliveries-{info.key}.csv")
     with st.expander("Preview each variant as it will be posted", expanded=False):
         components.previews(data.variant_previews(viewer, info.key))
 

@@ -49,8 +49,13 @@ with data.reading() as session:
 if not options.events or not options.channels:
     st.info("Load the awareness calendar and reporting channels first (chorus content load).")
     st.stop()
+# Pickers show names; the keys stay their values (what the campaign stores).
+accounts = data.account_health(viewer)
 names = {"events": dict(options.events), "channels": dict(options.channels),
-         "partners": dict(options.partners), "accounts": dict(options.accounts)}
+         "partners": dict(options.partners),
+         "accounts": dict(zip(accounts["account key"], accounts["account"], strict=True))}
+listed = data.campaigns(viewer)
+campaign_names = dict(zip(listed["key"], listed["campaign"], strict=True))
 
 
 def touched(key: str) -> None:
@@ -90,7 +95,8 @@ def counter(network: str, wording: str, link: str | None) -> None:
 
 # ---- the campaign -----------------------------------------------------------------------------
 
-campaign_labels = dict(options.campaigns) | {NEW: "A new campaign"}
+campaign_labels = {k: campaign_names.get(k, label) for k, label in options.campaigns} | {
+    NEW: "A new campaign"}
 campaign_keys = [k for k, _ in options.campaigns] + [NEW]
 campaign_key = choose("Campaign", campaign_keys, CAMPAIGN, campaign_keys[0],
                       format_func=labelled(campaign_labels))
@@ -98,7 +104,8 @@ creating = campaign_key == NEW
 with data.reading() as session:
     stored = None if creating else authoring.stored_document(campaign_key, session=session)
 if stored is None and not creating:
-    st.info("That campaign can no longer be edited here.")
+    st.info("That campaign can no longer be edited here (it was withdrawn or has no awareness "
+            "event): choose another above.")
     st.stop()
 head: dict[str, Any] = stored["campaign"] if stored else {}
 prefix = f"compose:{campaign_key}:"
@@ -206,7 +213,7 @@ if upload is not None:
     try:
         stored_as = authoring.store_image(data.content_dir(), upload.name, upload.getvalue())
     except ImageRefused as refused:
-        st.error(components.plain(refused))
+        st.error(components.plain(f"Not added: {refused}. Choose another image."))
     else:
         new_alt = st.text_area(f"Alt text for the new image ({components.plain(upload.name)}): "
                                "what it shows, "
@@ -333,7 +340,10 @@ def save(saving: dict[str, Any], then_post: str | None) -> None:
     for stale in [k for k in st.session_state if str(k).startswith(f"compose:{NEW}:")
                   or (str(k).startswith(f"{prefix}{NEW}:") and str(k).endswith((TOUCHED, TRIED)))]:
         del st.session_state[stale]
-    components.flash_and_rerun(saved.summary(), beside=SAVED)
+    # The summary starts with the campaign's key: people know it by its name.
+    components.flash_and_rerun(saved.summary().replace(saved.campaign_key,
+                                                       saving["campaign"]["name"].strip()
+                                                       or saved.campaign_key, 1), beside=SAVED)
 
 
 def trying() -> None:

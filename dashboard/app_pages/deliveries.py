@@ -25,17 +25,20 @@ if viewer.may_change:
             if st.button("Resume all posting"):
                 released = data.resume_posting(viewer)
                 components.flash_and_rerun(f"Posting resumed: {released.deliveries} posts "
-                                           "released.", beside=PAUSED)
+                                           "released; each goes out at its time (a paused "
+                                           "campaign stays paused).", beside=PAUSED)
         else:
             with st.form("pause-all"):
                 reason = st.text_input("Why pause everything? (shown on every held post)")
                 if st.form_submit_button("Pause all posting"):
                     if not reason.strip():
-                        st.error("Say why posting is paused.")
+                        st.error("Not paused: say why posting is paused, then press Pause "
+                                 "again.")
                     else:
                         held = data.pause_posting(viewer, reason.strip())
                         components.flash_and_rerun(f"All posting paused: {held.deliveries} "
-                                                   "waiting posts held.", beside=PAUSED)
+                                                   "waiting posts held. Nothing is sent until "
+                                                   "someone resumes it here.", beside=PAUSED)
         components.show_flash(beside=PAUSED)
 
 st.header("Needs attention")
@@ -45,7 +48,7 @@ if attention.empty:
                icon=":material/check_circle:")
 else:
     components.table(attention, name="Failed, unconfirmed and missed posts, with what to do",
-                     columns=components.DELIVERY_TABLE, hide=queries.IDS)
+                     columns=components.ATTENTION_TABLE, hide=queries.IDS)
     components.ids_and_export(attention, queries.IDS, name="Posts that need attention",
                               file_name="needs-attention.csv")
 
@@ -62,14 +65,15 @@ if waiting_for_a_person is not None and not waiting_for_a_person.empty:
         if st.form_submit_button("Record what I found"):
             posted = outcome == queries.RESOLUTIONS[0]
             if posted and not remote_id.strip():
-                st.error("Give the post's id on the network.")
+                st.error("Not recorded: give the post's id on the network (the last part of "
+                         "its link), then record again.")
             else:
                 try:
                     settled = data.resolve(viewer, int(delivery_id),
                                            remote_id=remote_id.strip() if posted else None,
                                            cancel=outcome == queries.RESOLUTIONS[2])
                 except ResolveError as refused:
-                    st.error(components.plain(refused))
+                    st.error(components.plain(f"Not recorded: {refused}"))
                 else:
                     components.flash_and_rerun(f"Recorded: the post of {labels[delivery_id]} "
                                                f"is now {settled}.", beside=SETTLED)
@@ -105,3 +109,5 @@ if len(listing) == queries.MAX_ROWS:
 st.header("Account health")
 components.table(health, name="Accounts: connection state and errors",
                  columns=components.ACCOUNT_TABLE, hide=("account key",))
+components.ids_and_export(health, ("account key",), beside=("account",), name="Accounts",
+                          file_name="accounts.csv")

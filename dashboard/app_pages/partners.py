@@ -12,7 +12,8 @@ RECORDED = "partners-recorded"
 viewer = auth.page_viewer("partners")
 st.title("Partners" if viewer.sees_everything else "Your organisation")
 
-components.table(data.partners(viewer), name="Partner organisations", hide=("key",))
+components.table(data.partners(viewer), name="Partner organisations",
+                 columns=components.PARTNER_TABLE, hide=("key",))
 
 st.header("Consent per campaign")
 st.caption("How each partner takes part: 'own accounts', Chorus posts from its connected "
@@ -71,13 +72,14 @@ if data.may_record_by_hand(viewer):
                              if viewer.may_change else EXAMPLE)
         if st.button("Record this post") and by_hand and for_campaign and for_post:
             try:
-                recorded_id = data.record_by_hand(viewer, link, organisation_key=by_hand,
-                                                  campaign_key=for_campaign,
-                                                  post_key=for_post)
+                data.record_by_hand(viewer, link, organisation_key=by_hand,
+                                    campaign_key=for_campaign, post_key=for_post)
             except ManualPostError as refused:
                 st.error(f"Not recorded: {components.plain(refused)}")
             else:
                 components.flash_and_rerun(
-                    f"Recorded as posted (delivery {recorded_id}): its engagement is read from "
-                    "the next collection on.", beside=RECORDED)
+                    f"Recorded {partner_names.get(by_hand, by_hand)}'s post of "
+                    f"{posts_of[for_campaign][0]} ({for_post}) as posted: its engagement is "
+                    "read from the next collection on and counts on the Board overview.",
+                    beside=RECORDED)
         components.show_flash(beside=RECORDED)

@@ -45,21 +45,26 @@ def campaign_years(*, session: Session, viewer: Viewer) -> list[int]:
     return list(session.scalars(query))
 
 
+#: What a person reads first; the event's key last (left out of the page's table).
+EVENT_COLUMNS = ("start", "end", "event", "campaign", "plan", "dates from", "key")
+
+
 def events_for_year(*, session: Session, viewer: Viewer, year: int) -> pd.DataFrame:
-    """The awareness events starting in `year`, with the viewer's campaigns for each."""
+    """The awareness events starting in `year`, with the names of the viewer's campaigns for
+    each; the event's key comes last (for exports, not for the page)."""
     definitions = [calendar.parse_event(e.definition) for e in session.scalars(select(Event))]
     planned: dict[str, list[str]] = {}
-    query = (select(Campaign.event_key, Campaign.key)
+    query = (select(Campaign.event_key, Campaign.name)
              .where(Campaign.year == year, Campaign.withdrawn.is_(False),
                     _visible_campaigns(viewer)).order_by(Campaign.key))
-    for event_key, campaign_key in session.execute(query):
-        planned.setdefault(event_key or "", []).append(campaign_key)
-    rows = [{"start": o.start, "end": o.end, "event": o.name, "key": o.key,
+    for event_key, campaign_name in session.execute(query):
+        planned.setdefault(event_key or "", []).append(campaign_name)
+    rows = [{"start": o.start, "end": o.end, "event": o.name,
              "campaign": ", ".join(planned.get(o.key, [])),
              "plan": PLANNED if o.key in planned else NOT_PLANNED,
-             "dates from": "the usual pattern" if o.from_rule else o.source}
+             "dates from": "the usual pattern" if o.from_rule else o.source, "key": o.key}
             for o in calendar.occurrences(definitions, year)]
-    return _frame(rows, ("start", "end", "event", "key", "campaign", "plan", "dates from"))
+    return _frame(rows, EVENT_COLUMNS)
 
 
 PLANNED = "campaign planned"
@@ -78,9 +83,11 @@ def events_summary(events: pd.DataFrame, year: int) -> str:
             f"{last['start']:%d %B}). Campaigns are planned for {len(planned)}: {listed}.")
 
 
-CAMPAIGN_COLUMNS = ("key", "campaign", "event", "start", "end", "author", "approved by",
-                    "paused", "awaiting sign-off", "waiting to send", "posted",
-                    "needs attention", "all posts")
+#: The campaign's name and where its sign-off and posts stand first; its key last, for the
+#: page's choice of campaign and for exports (never shown in the table itself).
+CAMPAIGN_COLUMNS = ("campaign", "awaiting sign-off", "approved by", "needs attention",
+                    "waiting to send", "posted", "all posts", "paused", "event", "start", "end",
+                    "author", "key")
 
 
 def campaigns(*, session: Session, viewer: Viewer) -> pd.DataFrame:
@@ -89,13 +96,14 @@ def campaigns(*, session: Session, viewer: Viewer) -> pd.DataFrame:
         select(Campaign).where(Campaign.withdrawn.is_(False), _visible_campaigns(viewer))
         .order_by(Campaign.year, Campaign.key)).all()
     counts = _counts_by_campaign(session, viewer)
-    windows = _windows(session, chosen)
+    windows, event_names = _windows(session, chosen)
     rows = []
     for c in chosen:
         found = counts.get(c.id, {})
         start, end = windows.get(c.key, (None, None))
         rows.append({
-            "key": c.key, "campaign": c.name, "event": c.event_key or "one-off posts",
+            "key": c.key, "campaign": c.name,
+            "event": event_names.get(c.event_key or "", "one-off posts"),
             "start": start, "end": end, "author": c.author, "approved by": c.approved_by or "",
             "paused": "paused" if c.paused else "",
             "awaiting sign-off": found.get(S.DRAFT, 0),
@@ -118,16 +126,19 @@ def _counts_by_campaign(session: Session, viewer: Viewer) -> dict[int, dict[S, i
     return counts
 
 
-def _windows(session: Session, chosen: Sequence[Campaign]) -> dict[str, tuple[Any, Any]]:
+def _windows(
+    session: Session, chosen: Sequence[Campaign]
+) -> tuple[dict[str, tuple[Any, Any]], dict[str, str]]:
+    """Each campaign's event window (by campaign key), and the events' names (by event key)."""
     keys = {c.event_key for c in chosen if c.event_key}
-    events = {e.key: calendar.parse_event(e.definition)
-              for e in session.scalars(select(Event).where(Event.key.in_(keys)))}
+    found_events = list(session.scalars(select(Event).where(Event.key.in_(keys))))
+    events = {e.key: calendar.parse_event(e.definition) for e in found_events}
     windows = {}
     for c in chosen:
         if c.event_key in events:
             found = calendar.occurrence(events[c.event_key], c.year)
             windows[c.key] = (found.start, found.end)
-    return windows
+    return windows, {e.key: e.name for e in found_events}
 
 
 @dataclass(frozen=True)

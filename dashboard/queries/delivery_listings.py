@@ -11,7 +11,13 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from campaigns.storage.accounts import list_accounts
+from campaigns.storage.accounts import (
+    CONNECTED,
+    NEEDS_RECONNECT,
+    NOT_CONNECTED,
+    AccountSummary,
+    list_accounts,
+)
 from campaigns.storage.control import pause_state
 from campaigns.storage.models import (
     Account,
@@ -188,24 +194,45 @@ def status_summary(counts: pd.DataFrame) -> str:
 # ---- accounts ---------------------------------------------------------------------------------
 
 
-ACCOUNT_COLUMNS = ("account", "state", "last error", "back-off until", "token stored",
-                   "sandbox", "account key")
+#: The account and where its connection stands in words first; its key last (for exports).
+ACCOUNT_COLUMNS = ("account", "state", "what to do next", "last error", "back-off until",
+                   "token stored", "sandbox", "account key")
+#: Each connection state (campaigns.storage.accounts) as people say it.
+ACCOUNT_STATES = {NOT_CONNECTED: "Not connected yet", CONNECTED: "Connected",
+                  NEEDS_RECONNECT: "Needs reconnecting"}
 
 
 def account_health(*, session: Session, viewer: Viewer, zone: str) -> pd.DataFrame:
-    """Connection state, back-off and last error of each account. Never a token: only
-    whether one is stored (campaigns.storage.accounts never hands one out)."""
+    """Connection state in words, what to do about it, back-off and last error of each
+    account. Never a token: only whether one is stored (campaigns.storage.accounts never
+    hands one out)."""
     names = _organisation_names(session)
     rows = [
         {"account": account_label(names.get(a.organisation, a.organisation), a.network, a.handle),
-         "state": a.state, "last error": a.last_error,
-         "back-off until": local_text(a.backoff_until, zone),
+         "state": ACCOUNT_STATES.get(a.state, a.state),
+         "what to do next": account_next_step(a, local_text(a.backoff_until, zone)),
+         "last error": a.last_error, "back-off until": local_text(a.backoff_until, zone),
          "token stored": "yes" if a.token_stored else "no",
          "sandbox": SANDBOX_LABEL if a.sandbox else "", "account key": a.key}
         for a in list_accounts(session=session)
         if viewer.sees_everything or a.organisation == viewer.organisation_key
     ]
     return _frame(rows, ACCOUNT_COLUMNS)
+
+
+def account_next_step(account: AccountSummary, backoff_until: str) -> str:
+    """What a person does about an account's connection: the command that connects it (the
+    only place its key is needed), or nothing."""
+    command = f"chorus accounts connect {account.network} --account {account.key}"
+    if account.sandbox:
+        command += f" --sandbox {account.handle.lstrip('@')}"
+    if account.state == NOT_CONNECTED:
+        return f"Connect it with {command}: Chorus cannot post from it until then."
+    if account.state == NEEDS_RECONNECT:
+        return f"Reconnect it with {command}: Chorus cannot post from it until then."
+    if backoff_until:
+        return f"Nothing: the network asked Chorus to wait; it tries again at {backoff_until}."
+    return ""
 
 
 def account_keys(*, session: Session, viewer: Viewer) -> list[str]:

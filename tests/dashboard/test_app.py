@@ -3,12 +3,15 @@ role may see and do, and that no token is ever rendered."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Dataframe
 
 from campaigns.storage import db
 from campaigns.storage.control import PAUSE_KEY
@@ -44,6 +47,21 @@ from tests.dashboard.conftest import (
 
 S = DeliveryStatus
 SignedIn = Callable[[Person], AppTest]
+
+
+def table(at: AppTest, name: str) -> Dataframe:
+    """The table whose accessible name is `name`."""
+    found = [d for d in at.dataframe if d.proto.alt == name]
+    assert len(found) == 1, f"no single {name!r} among {[d.proto.alt for d in at.dataframe]}"
+    return found[0]
+
+
+def headers(shown: Dataframe) -> list[str]:
+    """The column headings a person sees, left to right (column_order and labels applied)."""
+    config = json.loads(shown.proto.columns or "{}")
+    order = list(shown.proto.column_order) or [str(c) for c in shown.value.columns]
+    return [config.get(c, {}).get("label") or c for c in order
+            if not config.get(c, {}).get("hidden")]
 EVERYONE = (OFFICER, BOARD, COUNCIL, SHARE_KIT_PARTNER, APPROVER)
 #: The only button a read-only user may be shown.
 HARMLESS_BUTTONS = {"Sign out"}
@@ -405,7 +423,8 @@ def test_pausing_needs_a_reason(
 ) -> None:
     at = choose_campaign(signed_in(OFFICER), APPROVED_CAMPAIGN)
     button(at, "Pause this campaign").click().run()
-    assert at.error[0].value == "Say why the campaign is paused."
+    assert at.error[0].value == ("Not paused: say why the campaign is paused, then press "
+                                 "Pause again.")
     assert S.PAUSED not in statuses(seeded_sessions, APPROVED_CAMPAIGN)
 
 
@@ -455,7 +474,7 @@ def test_failed_and_unconfirmed_posts_show_their_reason_and_what_to_do(
 def test_sandbox_data_is_labelled_wherever_it_is_shown(signed_in: SignedIn) -> None:
     at = open_page(signed_in(OFFICER), "deliveries")
     assert any(SANDBOX_LABEL in w.value for w in at.warning)
-    health = frames(at)[-1]
+    health = table(at, "Accounts: connection state and errors").value
     council = health.set_index("account").loc["City of York Council · X @YorkCouncilSafe"]
     assert council["sandbox"] == SANDBOX_LABEL
     assert council["token stored"] == "yes"
@@ -465,7 +484,7 @@ def test_sandbox_data_is_labelled_wherever_it_is_shown(signed_in: SignedIn) -> N
 def test_deliveries_can_be_filtered_by_status(signed_in: SignedIn) -> None:
     at = open_page(signed_in(OFFICER), "deliveries")
     at.multiselect[0].select("posted").run()
-    listing = frames(at)[-3]  # then its ids, then the accounts
+    listing = table(at, "Deliveries in send order").value
     assert listing["status"].tolist() == ["posted"]
 
 
@@ -486,21 +505,80 @@ def test_delivery_tables_show_names_first_and_keep_ids_in_their_details(
     signed_in: SignedIn, seeded: Seeded
 ) -> None:
     at = open_page(signed_in(OFFICER), "deliveries")
-    attention, attention_ids, listing, listing_ids, health = frames(at)
-    for table in (attention, listing):
-        assert list(table.columns[:4]) == ["when", "account", "campaign", "post"] or list(
-            table.columns[:4]) == ["when", "campaign", "post", "account"]
-        assert table.columns[-1] == "text"  # the long text last
-        shown = table.to_csv()
+    attention = table(at, "Failed, unconfirmed and missed posts, with what to do")
+    listing = table(at, "Deliveries in send order")
+    assert headers(attention)[:5] == ["When (local time)", "Status", "Why", "What to do next",
+                                      "Account"]
+    assert headers(listing)[:5] == ["When (local time)", "Status", "Campaign", "Account", "Why"]
+    for shown in (attention, listing):
+        assert headers(shown)[-1] == "Post text"  # the long text last
         for key_or_id in ("nhcaw-2026", "police-x", "lead-x", "remote id", "id,"):
-            assert key_or_id not in shown
-    assert "North Yorkshire Police (York) · X @NYP_YorkHate" in set(listing["account"])
-    assert "awaiting sign-off" in set(listing["approved by"])
+            assert key_or_id not in shown.value.to_csv()
+    assert "North Yorkshire Police (York) · X @NYP_YorkHate" in set(listing.value["account"])
+    assert "awaiting sign-off" in set(listing.value["approved by"])
+    listing_ids = table(at, "Deliveries: ids").value
     assert {"id", "remote id", "account key"} <= set(listing_ids.columns)
-    assert seeded.failed_id in set(attention_ids["id"])
-    assert "account key" not in health.columns
+    assert seeded.failed_id in set(table(at, "Posts that need attention: ids").value["id"])
+    health = table(at, "Accounts: connection state and errors")
+    assert "account key" not in health.value.columns
+    assert set(table(at, "Accounts: ids").value["account key"]) >= {"police-x", "lead-x"}
     labels = [d.label for d in at.get("download_button")]
-    assert labels.count("Download as CSV (with ids)") == 2
+    assert labels.count("Download as CSV (with ids)") == 3
+
+
+def test_account_health_says_in_words_what_state_each_account_is_in_and_what_to_do(
+    signed_in: SignedIn,
+) -> None:
+    at = open_page(signed_in(OFFICER), "deliveries")
+    health = table(at, "Accounts: connection state and errors")
+    assert headers(health)[:3] == ["Account", "State", "What to do next"]
+    rows = health.value.set_index("account")
+    police = rows.loc["North Yorkshire Police (York) · X @NYP_YorkHate"]
+    assert police["state"] == "Not connected yet"
+    assert police["what to do next"].startswith(
+        "Connect it with chorus accounts connect x --account police-x")
+    assert rows.loc["City of York Council · X @YorkCouncilSafe", "state"] == "Connected"
+    assert not {"not-connected", "connected", "needs-reconnect"} & set(rows["state"])
+
+
+#: A column a person should not have to read: a key or an id (they live in "… : ids" tables).
+KEY_OR_ID = re.compile(r"\b(key|id)s?\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", ["campaigns", "deliveries", "partners"])
+def test_no_table_shows_a_key_or_id_column_and_each_starts_with_what_people_read(
+    signed_in: SignedIn, name: str
+) -> None:
+    at = open_page(signed_in(OFFICER), name)
+    shown = [d for d in at.dataframe if not d.proto.alt.endswith(": ids")]
+    assert shown, name
+    for frame in shown:
+        columns = headers(frame)
+        assert not [c for c in columns if KEY_OR_ID.search(c)], (frame.proto.alt, columns)
+        assert columns[0] not in {"Sandbox", "sandbox", "Post", "post"}, frame.proto.alt
+
+
+def test_the_campaign_picker_and_the_campaigns_table_name_campaigns_by_their_names(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    with seeded_sessions() as session:
+        names = {key: name for key, name in session.execute(
+            select(Campaign.key, Campaign.name).where(Campaign.withdrawn.is_(False)))}
+    at = open_page(signed_in(OFFICER), "campaigns")
+    picker = next(s for s in at.selectbox if s.label == "Campaign")
+    assert set(picker.options) == set(names.values())
+    assert not set(picker.options) & set(names)
+    campaigns = table(at, "Campaigns with their posts by state")
+    assert headers(campaigns)[:3] == ["Campaign", "Awaiting sign-off", "Approved by"]
+    assert set(campaigns.value["campaign"]) == set(names.values())
+    assert set(table(at, "Campaigns: ids").value["key"]) == set(names)
+    picker.select(APPROVED_CAMPAIGN).run()
+    assert at.subheader[0].value == names[APPROVED_CAMPAIGN]
+    deliveries = table(at, f"Deliveries of {names[APPROVED_CAMPAIGN]}")
+    assert headers(deliveries)[:2] == ["When (local time)", "Status"]
+    events = next(d for d in at.dataframe if d.proto.alt.startswith("Awareness events in "))
+    assert "key" not in events.value.columns
+    assert names[APPROVED_CAMPAIGN] in set(events.value["campaign"])
 
 
 def test_settling_a_post_says_so_under_the_form_and_in_a_toast(

@@ -100,3 +100,23 @@ def test_plain_text_keeps_its_line_breaks_only_when_it_is_a_paragraph() -> None:
     text = "First line\n- not a list\n# not a heading"
     assert _shown(components.plain(text)) == "First line - not a list # not a heading"
     assert _shown(components.plain(text, inline=False)) == text
+
+
+def test_a_tables_configured_columns_come_first_in_their_order_then_the_rest() -> None:
+    assert components.shown_order(["id", "text", "campaign", "when", "status"],
+                                  {"when": None, "status": None, "campaign": None,
+                                   "not there": None}) == [
+        "when", "status", "campaign", "id", "text"]
+
+
+@pytest.mark.parametrize(("config", "needed"), [
+    (components.DELIVERY_TABLE, 5), (components.ATTENTION_TABLE, 5),
+    (components.CAMPAIGN_TABLE, 5), (components.ACCOUNT_TABLE, 4)])
+def test_the_columns_a_person_reads_first_fit_a_1280_px_screen(
+    config: dict[str, Any], needed: int
+) -> None:
+    """The main area is about 820 px wide at 1280 px with the sidebar open: the columns a
+    person needs (when, status, campaign, account, why; or an account's state, what to do and
+    its last error) fit in it."""
+    widths = [column["width"] for column in list(config.values())[:needed]]
+    assert all(isinstance(w, int) for w in widths) and sum(widths) <= 820, widths

@@ -116,7 +116,7 @@ def test_an_officer_saves_a_post_and_is_told_it_needs_planning_and_approval(
     button(at, "Save campaign").click().run()
     assert not at.exception
     [saved] = [s.value for s in at.success]
-    assert saved.startswith("nhcaw-2026 saved (1 variants changed).")
+    assert saved.startswith("National Hate Crime Awareness Week 2026 saved (1 variants changed).")
     assert "Check and plan" in saved and "Send for sign-off" in saved and "chorus" not in saved
     assert x_text(seeded_sessions) == WORDS
     with seeded_sessions() as session:
@@ -172,8 +172,10 @@ def test_an_officer_creates_a_campaign_as_its_author(
     assert any(c.value.startswith("Sent on Saturday 09 October 2027 at 09:00") for c in at.caption)
     button(at, "Save campaign").click().run()
     assert not at.exception
-    assert at.success[0].value.startswith("hate-crime-week-2027 created")
-    assert next(s for s in at.selectbox if s.label == "Campaign").value == "hate-crime-week-2027"
+    assert at.success[0].value.startswith("Hate Crime Awareness Week 2027 created")
+    picker = next(s for s in at.selectbox if s.label == "Campaign")
+    assert picker.value == "hate-crime-week-2027"
+    assert picker.options[picker.index] == "Hate Crime Awareness Week 2027"
     with seeded_sessions() as session:
         campaign = session.scalars(
             select(Campaign).where(Campaign.key == "hate-crime-week-2027")).one()
@@ -311,12 +313,33 @@ def test_a_new_post_starts_without_errors(signed_in: SignedIn) -> None:
     assert any(", X wording: too long" in e.value for e in at.error), [e.value for e in at.error]
 
 
+def test_the_pickers_show_names_and_store_keys(signed_in: SignedIn) -> None:
+    at = compose(signed_in(OFFICER), post=NEW)
+    campaigns = next(s for s in at.selectbox if s.label == "Campaign")
+    assert campaigns.options[campaigns.index] == "National Hate Crime Awareness Week 2026"
+    assert campaigns.value == "nhcaw-2026"
+    assert not [o for o in campaigns.options if "nhcaw" in o or "(" in o]
+    event = next(s for s in at.selectbox if s.label == "Awareness event")
+    assert event.options[event.index] == "National Hate Crime Awareness Week"
+    channel = next(s for s in at.selectbox if s.label.startswith("Reporting channel"))
+    assert any(o.startswith("True Vision (") for o in channel.options)
+    assert not [o for o in channel.options if o.startswith(("true-vision", "stop-hate-uk"))]
+    partners = next(m for m in at.multiselect if m.label == "Partners with their own wording")
+    assert "North Yorkshire Police (York)" in partners.options
+    next(r for r in at.radio if r.label == "Who posts it?").set_value("accounts").run()
+    accounts = next(m for m in at.multiselect if m.label == "Accounts")
+    assert "North Yorkshire Police (York) · X @NYP_YorkHate" in accounts.options
+    assert not [o for o in accounts.options if o.startswith(("police-x", "lead-"))]
+    accounts.select("police-x").run()
+    assert next(m for m in at.multiselect if m.label == "Accounts").value == ["police-x"]
+
+
 def test_saving_says_so_under_the_save_button_and_in_a_toast(signed_in: SignedIn) -> None:
     at = compose(signed_in(OFFICER))
     write(at, "X wording", WORDS)
     button(at, "Save campaign").click().run()
     [saved] = at.success
-    assert saved.value.startswith("nhcaw-2026 saved")
+    assert saved.value.startswith("National Hate Crime Awareness Week 2026 saved")
     assert [t.value for t in at.toast] == [saved.value]
     save_column = at.columns[-2]  # the Save and Remove columns close the page
     assert saved.value in [s.value for s in save_column.success]

@@ -40,11 +40,12 @@ def test_check_and_plan_shows_the_schedule_and_stores_nothing(
     assert not at.exception and not at.error
     [schedule] = [d for d in at.dataframe if "When (local time)" in d.value.columns]
     rows = schedule.value
-    assert {"North Yorkshire Police (York)", "York Hate Crime Partnership"} <= set(
-        rows["Organisation"])
-    assert {"X", "Mastodon"} <= set(rows["Network"])
+    assert list(rows.columns) == ["When (local time)", "Account", "Post", "Text", "Notes"]
+    assert {"North Yorkshire Police (York) · X @NYP_YorkHate",
+            "York Hate Crime Partnership · Mastodon @YorkAgainstHate@mastodon.social"} <= set(
+        rows["Account"])
     assert all(t.endswith(("BST", "GMT")) for t in rows["When (local time)"])
-    assert not any(rows["Organisation"].str.contains("-x"))  # names, not account keys
+    assert not any(rows["Account"].str.contains("-x"))  # names, not account keys
     assert any("posts would be planned, shown in local time" in m.value for m in at.markdown)
     assert stored(seeded_sessions) == before
 

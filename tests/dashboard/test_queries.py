@@ -133,7 +133,8 @@ def test_headline_figures_add_up_the_status_counts(session: Session) -> None:
 def test_the_calendar_marks_the_events_with_a_campaign(session: Session) -> None:
     events = queries.events_for_year(session=session, viewer=OFFICER, year=2026)
     planned = events[events["plan"] == queries.PLANNED]
-    assert "nhcaw-2026" in planned["campaign"].tolist()
+    assert "National Hate Crime Awareness Week 2026" in planned["campaign"].tolist()
+    assert "nhcaw-2026" not in events.drop(columns="key").to_csv()
     assert "2026" in queries.events_summary(events, 2026)
 
 
@@ -177,3 +178,22 @@ def test_a_delivery_listing_gives_names_first_and_keys_and_ids_last(session: Ses
     drafts = listing[listing["status"] == "draft"]
     assert not drafts.empty and set(drafts["approved by"]) == {"awaiting sign-off"}
     assert queries.consent_matrix(session=session, viewer=OFFICER).columns[1] != "nhcaw-2026"
+
+
+def test_a_campaign_listing_gives_the_name_first_the_event_by_name_and_the_key_last(
+    session: Session,
+) -> None:
+    listing = queries.campaigns(session=session, viewer=OFFICER)
+    assert listing.columns[0] == "campaign" and listing.columns[-1] == "key"
+    nhcaw = listing.set_index("key").loc[APPROVED_CAMPAIGN]
+    assert nhcaw["event"] == "National Hate Crime Awareness Week"
+
+
+def test_account_health_says_each_state_in_words_with_the_command_that_connects_it(
+    session: Session,
+) -> None:
+    health = queries.account_health(session=session, viewer=OFFICER, zone=ZONE)
+    assert set(health["state"]) <= set(queries.ACCOUNT_STATES.values())
+    police = health.set_index("account key").loc["police-x"]
+    assert police["state"] == "Not connected yet"
+    assert "chorus accounts connect x --account police-x" in police["what to do next"]
