@@ -82,15 +82,20 @@ def status_word(status: S, reason: str = "") -> str:
 # ---- queries (no Streamlit) --------------------------------------------------------------------
 
 
+#: How far past its year the calendar of a year reaches, so that in December the officer can
+#: step on into the first months of the next year (and in January back into the last).
+MARGIN = timedelta(days=92)
+
+
 def _year_window(year: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The year, with a week either side (a month view shows some of the next and last)."""
-    start = datetime(year, 1, 1, tzinfo=zone) - timedelta(days=7)
-    end = datetime(year + 1, 1, 1, tzinfo=zone) + timedelta(days=7)
+    """The year, with a quarter either side."""
+    start = datetime(year, 1, 1, tzinfo=zone) - MARGIN
+    end = datetime(year + 1, 1, 1, tzinfo=zone) + MARGIN
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def schedule_rows(*, session: Session, viewer: Viewer, year: int, zone: str) -> pd.DataFrame:
-    """Deliveries sent or due in `year` (and the week either side), the viewer's organisation
+    """Deliveries sent or due in `year` (and a quarter either side), the viewer's organisation
     only, each with its local start time in `zone` as the calendar reads it."""
     where = ZoneInfo(zone)
     since, until = _year_window(year, where)

@@ -238,7 +238,8 @@ def schedule_section() -> None:
     this_year = schedule_data.today().year
     year = st.selectbox("Year", years, index=years.index(this_year))
     rows = schedule_data.schedule(viewer, year)
-    weeks = data.events_for_year(viewer, year)
+    weeks = pd.concat([data.events_for_year(viewer, y) for y in (year - 1, year, year + 1)],
+                      ignore_index=True)  # the margins' weeks too
     st.write(plain(summary(rows, year)))
     legend()
     events = schedule_data.calendar_events(rows, weeks)

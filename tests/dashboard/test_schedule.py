@@ -5,14 +5,16 @@ an officer moving a post, or being told beside the form why not; partners see th
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
 
 from campaigns.storage.models import Campaign, Delivery, DeliveryStatus, Post
+from campaigns.storage.users import Viewer
 from dashboard.auth import PAGES
+from dashboard.schedule_data import schedule_rows
 from tests.dashboard.conftest import (
     APPROVED_CAMPAIGN,
     APPROVER,
@@ -137,3 +139,19 @@ def test_a_partner_sees_only_its_own_organisations_posts(
     accounts = set(at.dataframe[0].value["account"])
     assert accounts and all(a.startswith("City of York Council") for a in accounts), accounts
     assert "Move this post" not in [b.label for b in at.button]
+
+
+def test_a_years_calendar_reaches_a_quarter_into_the_next_so_december_can_step_into_january(
+    seeded_sessions: sessionmaker[Session],
+) -> None:
+    with seeded_sessions() as session:
+        soon, later = session.scalars(select(Delivery).order_by(Delivery.id).limit(2)).all()
+        soon.send_at = datetime(2027, 1, 27, 9, tzinfo=UTC)
+        later.send_at = datetime(2027, 5, 1, 9, tzinfo=UTC)
+        session.commit()
+        officer = Viewer(id=1, email=OFFICER.email, name=OFFICER.name, role=OFFICER.role,
+                         organisation_key=None)
+        shown = set(schedule_rows(session=session, viewer=officer, year=2026,
+                                  zone="Europe/London")["id"])
+    assert soon.id in shown
+    assert later.id not in shown
