@@ -37,14 +37,14 @@ LINK = "https://www.report-it.org.uk"
 #: One wording per network; the X wording is the lead's, and a partner posting the same words
 #: on its own X account is what the planner refuses.
 WORDING = {
-    "X": "Light a candle at 8pm tonight and remember. If you see antisemitic abuse in York, "
+    "X": "Today we light a candle and remember. If you see antisemitic abuse in York, "
          "report it.",
-    "Mastodon": "Light a candle at 8pm tonight and remember. If you see antisemitic abuse in "
+    "Mastodon": "Today we light a candle and remember. If you see antisemitic abuse in "
                 "York, you can report it online.",
-    "Bluesky": "Light a candle at 8pm tonight and remember. Report antisemitic abuse in York.",
+    "Bluesky": "Today we light a candle and remember. Report antisemitic abuse in York.",
 }
 PARTNER = "City of York Council"
-PARTNER_X = ("York remembers tonight. Abuse aimed at Jewish people in our city is a hate "
+PARTNER_X = ("York remembers today. Abuse aimed at Jewish people in our city is a hate "
              "crime: tell us what you have seen.")
 
 
@@ -156,12 +156,12 @@ def write_a_post(page: Page, steps: Steps) -> None:
     page.get_by_role("textbox", name="Post key").fill(POST)
     page.get_by_role("radio", name="All: the lead and every partner that consents").check()
     idle(page)
-    link = page.get_by_role("textbox", name="Link", exact=False)
-    link.fill(LINK)
-    for network, words in WORDING.items():
-        box = page.get_by_role("textbox", name=f"{network} wording", exact=True)
-        box.fill(words)
-    with steps.step("officer: the checks after writing", page):
+    page.get_by_role("textbox", name="Link", exact=False).fill(LINK)
+    for network, words in WORDING.items():  # each field is checked as it is left
+        page.keyboard.press("Tab")
+        idle(page)
+        page.get_by_role("textbox", name=f"{network} wording", exact=True).fill(words)
+    with steps.step("officer: leave the last wording: the checks", page):
         page.keyboard.press("Tab")
         expect(refusal(page)).to_be_visible()
 
@@ -186,7 +186,7 @@ def fix_and_save(page: Page, steps: Steps) -> None:
         expect(success(page, "Saved")).to_be_visible()
 
 
-def check_plan_and_send(page: Page, steps: Steps) -> None:
+def back_to_the_campaign(page: Page, steps: Steps) -> None:
     with steps.step("officer: open Calendar and campaigns", page):
         open_page(page, "campaigns")
     idle(page)
@@ -194,6 +194,10 @@ def check_plan_and_send(page: Page, steps: Steps) -> None:
         pick(page, "Campaign", CAMPAIGN_NAME)
         expect(page.get_by_role("heading", level=3, name=CAMPAIGN_NAME)).to_be_visible()
     idle(page)
+
+
+def check_plan_and_send(page: Page, steps: Steps) -> None:
+    back_to_the_campaign(page, steps)
     with steps.step("officer: Check and plan", page):
         page.get_by_role("button", name="Check and plan").click()
         expect(page.get_by_text("posts would be planned, shown in local time")).to_be_visible()
@@ -203,14 +207,59 @@ def check_plan_and_send(page: Page, steps: Steps) -> None:
         expect(success(page, "Sent for sign-off")).to_be_visible()
 
 
-def approver_signs_off(page: Page, steps: Steps) -> None:
-    with steps.step("approver: choose the campaign", page):
-        pick(page, "Campaign", CAMPAIGN_NAME)
-        expect(page.get_by_role("heading", level=3, name=CAMPAIGN_NAME)).to_be_visible()
+def approver_signs_off(page: Page, steps: Steps) -> Locator:
+    """The approver's queue: the campaign, its new post's words as each account will post them;
+    Approve. Returns the Approve button (gone once nothing of the campaign awaits sign-off)."""
+    with steps.step("approver: open Sign-off", page):
+        open_page(page, "sign-off")
+        expect(page.get_by_role("heading", level=2, name="Awaiting sign-off")).to_be_visible()
     idle(page)
+    expect(page.get_by_role("heading", level=3, name=CAMPAIGN_NAME)).to_be_visible()
+    expect(page.get_by_text("New since the last sign-off.").first).to_be_visible()
+    expect(page.get_by_text(PARTNER_X)).to_be_visible()
+    approve = page.get_by_role("button", name=f"of {CAMPAIGN_NAME}")
     with steps.step("approver: Approve", page):
-        page.get_by_role("button", name="Approve ").click()
-        expect(success(page, "approved by")).to_be_visible()
+        approve.click()
+        expect(success(page, f"of {CAMPAIGN_NAME} approved by")).to_be_visible()
+    return approve
+
+
+def calendar_entries(page: Page) -> Locator:
+    """The new post's entries on the Schedule page's calendar (the bands are awareness weeks)."""
+    frame = page.frame_locator('iframe[title="streamlit_calendar.calendar"]')
+    return frame.locator(".fc-event:not(.fc-bg-event)").filter(has_text=f"({POST})")
+
+
+def see_it_on_the_calendar(page: Page, steps: Steps) -> Locator:
+    """Schedule: step on to the campaign's month; its entries; open the post from one."""
+    with steps.step("officer: open Schedule", page):
+        open_page(page, "schedule")
+        expect(page.locator('iframe[title="streamlit_calendar.calendar"]')).to_be_visible()
+    idle(page)
+    frame = page.frame_locator('iframe[title="streamlit_calendar.calendar"]')
+    title = frame.locator(".fc-toolbar-title")
+    for _ in range(12):  # the calendar opens on this month
+        if "January 2027" in (title.text_content() or ""):
+            break
+        frame.get_by_role("button", name="Next").click()
+    expect(title).to_have_text("January 2027")
+    entries = calendar_entries(page)
+    expect(entries.first).to_be_visible()
+    with steps.step("officer: open the post from the calendar", page):
+        entries.first.click()
+        expect(page.get_by_role("heading", name=f"{CAMPAIGN_NAME}: post {POST}")).to_be_visible()
+    return entries
+
+
+def move_it(page: Page, steps: Steps, hour: int) -> None:
+    """Move the opened post to `hour` o'clock on its day, with the form beside it."""
+    page.get_by_role("spinbutton", name="hour, New time", exact=False).first.click()
+    page.keyboard.type(f"{hour:02d}")
+    page.get_by_role("spinbutton", name="minute, New time", exact=False).first.click()
+    page.keyboard.type("00")
+    with steps.step("officer: Move this post", page):
+        page.get_by_role("button", name="Move this post").click()
+        expect(success(page, "Moved to")).to_be_visible()
 
 
 def pause_and_resume(page: Page, steps: Steps, reason: str) -> None:

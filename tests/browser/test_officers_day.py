@@ -75,10 +75,27 @@ def test_an_officer_takes_a_post_from_idea_to_scheduled_in_the_browser(
             "posts now await sign-off")
 
         day.sign_in(approver, demo_url, demo.approver, steps, "approver")
-        day.approver_signs_off(approver, steps)
+        approve = day.approver_signs_off(approver, steps)
         expect(approver.get_by_test_id("stAlertContentSuccess")).to_contain_text(
             demo.approver.name)
+        expect(approve).to_have_count(0)  # nothing of it awaits sign-off any more
 
+        entries = day.see_it_on_the_calendar(officer, steps)
+        expect(entries).to_have_count(5)  # the lead's three networks, the council's two
+        for entry in entries.all():
+            expect(entry).to_contain_text("Approved")
+        expect(officer.get_by_text("Approved or scheduled: will be sent")).to_be_visible()
+
+        day.move_it(officer, steps, hour=12)
+        moved = officer.get_by_test_id("stAlertContentSuccess")
+        expect(moved).to_contain_text("Moved to Wed 27 Jan 2027 12:00")
+        expect(moved).to_contain_text("It was approved, so it now awaits sign-off again")
+        for entry in entries.all():
+            expect(entry).to_contain_text("Awaiting sign-off")
+
+        day.back_to_the_campaign(officer, steps)
+        expect(officer.get_by_text(f"5 posts changed since {demo.approver.name} signed off",
+                                   exact=False)).to_contain_text("awaiting sign-off")
         day.pause_and_resume(officer, steps, "checking the wording with the council")
         day.reload_still_signed_in(officer, demo.officer, steps)
         expect(officer.get_by_role("button", name="Sign out")).to_be_visible()
