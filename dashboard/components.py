@@ -77,15 +77,28 @@ def plain(text: object, *, inline: bool = True) -> str:
 
 
 def table(frame: pd.DataFrame, *, name: str, height: int | None = None,
-          columns: Mapping[str, Any] | None = None, hide: Sequence[str] = ()) -> None:
+          columns: Mapping[str, Any] | None = None, hide: Sequence[str] = (),
+          lines: int = 1) -> None:
     """A data table with an accessible name; sandbox or synthetic rows make the page say so.
     `columns`: st.column_config by column, in the order they are shown (the frame's other
-    columns follow); `hide`: columns left out (keys and ids)."""
+    columns follow); `hide`: columns left out (keys and ids); `lines`: of text in a cell
+    (long texts wrap onto them)."""
     shown = frame.drop(columns=[c for c in hide if c in frame.columns])
     st.dataframe(shown, hide_index=True, alt=name, width="stretch", column_config=columns,
                  column_order=shown_order(shown.columns, columns or {}),
+                 row_height=row_height(lines),
                  height=height if height is not None else "auto")
     sandbox_notice(frame)
+
+
+def row_height(lines: int) -> int | None:
+    """Pixels for rows of `lines` lines of text; None (Streamlit's own) for one. Streamlit
+    wraps a cell's text only in rows taller than 4rem (64 px)."""
+    return None if lines <= 1 else max(LINE * lines + ROW_PADDING, 65)
+
+
+#: A line of table text and a row's padding, in pixels.
+LINE, ROW_PADDING = 21, 10
 
 
 def shown_order(present: Sequence[str], columns: Mapping[str, Any]) -> list[str]:
@@ -107,17 +120,17 @@ def _count(label: str, width: int) -> Any:
 #: Deliveries as a person reads them: when, status, which campaign, which account, and why;
 #: then the post, sign-off and the text.
 DELIVERY_TABLE = {
-    "when": _text("When (local time)", 130), "status": _text("Status", 90),
-    "campaign": _text("Campaign", 170), "account": _text("Account", 220),
-    "reason": _text("Why", 200), "post": _text("Post", 90),
+    "when": _text("When (local time)", 145), "status": _text("Status", 100),
+    "campaign": _text("Campaign", 170), "account": _text("Account", 215),
+    "reason": _text("Why", 180), "post": _text("Post", 90),
     "approved by": _text("Approved by", 140), "sandbox": _text("Sandbox", 90),
     "text": _text("Post text", "large"),
 }
 #: Posts that need attention: what went wrong and what to do next come before whose it is.
 ATTENTION_TABLE = {
-    "when": _text("When (local time)", 130), "status": _text("Status", 90),
-    "reason": _text("Why", 160), "what to do next": _text("What to do next", 250),
-    "account": _text("Account", 190), "campaign": _text("Campaign", 170),
+    "when": _text("When (local time)", 145), "status": _text("Status", 100),
+    "reason": _text("Why", 150), "what to do next": _text("What to do next", 245),
+    "account": _text("Account", 180), "campaign": _text("Campaign", 170),
     "post": _text("Post", 90), "sandbox": _text("Sandbox", 90),
     "text": _text("Post text", "large"),
 }
@@ -130,8 +143,8 @@ ACCOUNT_TABLE = {
 }
 #: Campaigns: the name and where sign-off and posting stand; the event and dates after.
 CAMPAIGN_TABLE = {
-    "campaign": _text("Campaign", 230), "awaiting sign-off": _count("Awaiting sign-off", 120),
-    "approved by": _text("Approved by", 150), "needs attention": _count("Needs attention", 110),
+    "campaign": _text("Campaign", 290), "awaiting sign-off": _count("Awaiting sign-off", 120),
+    "approved by": _text("Approved by", 140), "needs attention": _count("Needs attention", 110),
     "waiting to send": _count("Waiting to send", 110), "posted": _count("Posted", 70),
     "all posts": _count("All posts", 70), "paused": _text("Paused", 70),
     "event": _text("Awareness event", 230), "start": st.column_config.DateColumn("Starts"),
@@ -243,6 +256,11 @@ def bar_chart(frame: pd.DataFrame, *, category: str, value: str) -> alt.LayerCha
     return bars + labels
 
 
+#: A bar's name takes at most 40 % of the chart's width (400 px on a wide screen, about 130 on
+#: a phone, where the table below gives names in full), so the bars always have room.
+LABEL_LIMIT = alt.ExprRef(expr="clamp(containerSize()[0] * 0.4, 100, 400)")
+
+
 def timeline_chart(frame: pd.DataFrame, *, label: str, start: str, end: str,
                    group: str) -> alt.LayerChart:
     """One bar per row across its days (`end` inclusive); `group` picks the colour and is also
@@ -250,14 +268,14 @@ def timeline_chart(frame: pd.DataFrame, *, label: str, start: str, end: str,
     days = frame.assign(**{start: pd.to_datetime(frame[start]),
                            "after end": pd.to_datetime(frame[end]) + pd.Timedelta(days=1)})
     base = alt.Chart(days).encode(
-        y=alt.Y(f"{label}:N", sort=None, title=None, axis=alt.Axis(labelLimit=400)),
+        y=alt.Y(f"{label}:N", sort=None, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{start}:T"), alt.Tooltip(f"{end}:N"),
                  alt.Tooltip(f"{group}:N")],
     )
     bars = base.mark_bar(aria=False).encode(
         x=alt.X(f"{start}:T", title="date"), x2="after end:T",
         color=alt.Color(f"{group}:N", scale=alt.Scale(range=list(OKABE_ITO[:2])),
-                        legend=alt.Legend(orient="bottom", title=None)))
+                        legend=alt.Legend(orient="bottom", title=None, columns=1)))
     labels = base.mark_text(aria=False, align="left", dx=4).encode(
         x=alt.X("after end:T"), text=alt.Text(f"{group}:N"))
     return bars + labels
@@ -283,11 +301,6 @@ def post_preview(row: Mapping[str, Any]) -> None:
         st.text(str(row["text"]))
 
 
-#: Rows tall enough for a post's text to wrap onto four lines (Streamlit wraps a cell's text
-#: only in rows over 4rem).
-WRAPPED_ROW = 92
-
-
 def plan_schedule(schedule: Sequence[Any], *, name: str) -> None:
     """What planning would store, one row a post on one account, as a person reads it: each
     column within the page at 1280 px, the post's text wrapped in its own."""
@@ -296,7 +309,7 @@ def plan_schedule(schedule: Sequence[Any], *, name: str) -> None:
         "Account": account_label(item.organisation, item.network, item.handle),
         "Post": item.post_key, "Text": item.text, "Notes": "; ".join(item.notes),
     } for item in schedule], columns=["When (local time)", "Account", "Post", "Text", "Notes"])
-    st.dataframe(frame, hide_index=True, alt=name, width="stretch", row_height=WRAPPED_ROW,
+    st.dataframe(frame, hide_index=True, alt=name, width="stretch", row_height=row_height(4),
                  column_config={"When (local time)": _text("When (local time)", 135),
                                 "Account": _text("Account", 190), "Post": _text("Post", 80),
                                 "Text": _text("Text", 290), "Notes": _text("Notes", 120)})

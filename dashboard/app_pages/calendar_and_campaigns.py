@@ -263,7 +263,7 @@ def campaigns_section() -> None:
     st.markdown("**Its deliveries**")
     its_deliveries = data.deliveries(viewer, DeliveryFilter(campaign_key=info.key))
     components.table(its_deliveries, name=f"Deliveries of {info.name}",
-                     columns=components.DELIVERY_TABLE, hide=queries.IDS)
+                     columns=components.DELIVERY_TABLE, hide=queries.IDS, lines=3)
     components.ids_and_export(its_deliveries, queries.IDS, name=f"Deliveries of {info.name}",
                               file_name=f"deliveries-{info.key}.csv")
     with st.expander("Preview each variant as it will be posted", expanded=False):

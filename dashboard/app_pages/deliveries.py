@@ -48,7 +48,7 @@ if attention.empty:
                icon=":material/check_circle:")
 else:
     components.table(attention, name="Failed, unconfirmed and missed posts, with what to do",
-                     columns=components.ATTENTION_TABLE, hide=queries.IDS)
+                     columns=components.ATTENTION_TABLE, hide=queries.IDS, lines=5)
     components.ids_and_export(attention, queries.IDS, name="Posts that need attention",
                               file_name="needs-attention.csv")
 
@@ -101,13 +101,13 @@ wanted = DeliveryFilter(
 )
 listing = data.deliveries(viewer, wanted)
 components.table(listing, name="Deliveries in send order", columns=components.DELIVERY_TABLE,
-                 hide=queries.IDS)
+                 hide=queries.IDS, lines=3)
 components.ids_and_export(listing, queries.IDS, name="Deliveries", file_name="deliveries.csv")
 if len(listing) == queries.MAX_ROWS:
     st.caption(f"Showing the first {queries.MAX_ROWS:,}; narrow the filters to see the rest.")
 
 st.header("Account health")
 components.table(health, name="Accounts: connection state and errors",
-                 columns=components.ACCOUNT_TABLE, hide=("account key",))
+                 columns=components.ACCOUNT_TABLE, hide=("account key",), lines=3)
 components.ids_and_export(health, ("account key",), beside=("account",), name="Accounts",
                           file_name="accounts.csv")

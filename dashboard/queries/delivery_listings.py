@@ -227,9 +227,9 @@ def account_next_step(account: AccountSummary, backoff_until: str) -> str:
     if account.sandbox:
         command += f" --sandbox {account.handle.lstrip('@')}"
     if account.state == NOT_CONNECTED:
-        return f"Connect it with {command}: Chorus cannot post from it until then."
+        return f"Connect it: {command}"
     if account.state == NEEDS_RECONNECT:
-        return f"Reconnect it with {command}: Chorus cannot post from it until then."
+        return f"Reconnect it: {command}"
     if backoff_until:
         return f"Nothing: the network asked Chorus to wait; it tries again at {backoff_until}."
     return ""

@@ -536,7 +536,7 @@ def test_account_health_says_in_words_what_state_each_account_is_in_and_what_to_
     police = rows.loc["North Yorkshire Police (York) · X @NYP_YorkHate"]
     assert police["state"] == "Not connected yet"
     assert police["what to do next"].startswith(
-        "Connect it with chorus accounts connect x --account police-x")
+        "Connect it: chorus accounts connect x --account police-x")
     assert rows.loc["City of York Council · X @YorkCouncilSafe", "state"] == "Connected"
     assert not {"not-connected", "connected", "needs-reconnect"} & set(rows["state"])
 
