@@ -3,8 +3,9 @@
 The day is the browser test's (tests/browser/officers_day.py drives both, on the demo's own
 data built by `chorus demo` with no replay): the officer signs in, writes a post in Compose
 with a wording per network, sees the planner's refusal and fixes it, saves, checks and plans,
-sends for sign-off; the approver signs in in a second browser context and signs off; the
-officer pauses and resumes (ROUNDS times) and reloads the page. The dashboard is served as the
+sends for sign-off; the approver signs in in a second browser context and signs off from the
+Sign-off queue; the officer opens the post from the Schedule's calendar and moves it, then
+pauses and resumes the campaign (ROUNDS times) and reloads the page. The dashboard is served as the
 browser tests serve it (`streamlit run dashboard/server.py`, a child process), in Debian's
 Chromium driven by Playwright.
 
@@ -98,6 +99,9 @@ def the_day(browser: Browser, url: str, demo: day.Demo) -> Timings:
         day.check_plan_and_send(officer, timings)
         day.sign_in(approver, url, demo.approver, timings, "approver")
         day.approver_signs_off(approver, timings)
+        day.see_it_on_the_calendar(officer, timings)
+        day.move_it(officer, timings, hour=12)
+        day.back_to_the_campaign(officer, timings)
         for round_ in range(1, ROUNDS + 1):
             day.pause_and_resume(officer, timings, f"benchmark round {round_}")
         day.reload_still_signed_in(officer, demo.officer, timings)
