@@ -156,6 +156,8 @@ EVENT_TABLE = {
     "end": st.column_config.DateColumn("Ends"), "campaign": _text("Campaign", 230),
     "plan": _text("Plan", 130), "dates from": _text("Dates from", 200),
 }
+#: Partners (rows) by campaigns (columns, by name).
+CONSENT_TABLE = {"partner": _text("Partner", 240)}
 PARTNER_TABLE = {
     "organisation": _text("Organisation", 280), "kind": _text("Kind", 160),
     "role": _text("Role", 80), "accounts": _count("Accounts", 80),

@@ -19,7 +19,8 @@ st.header("Consent per campaign")
 st.caption("How each partner takes part: 'own accounts', Chorus posts from its connected "
            "accounts; 'share kit', a person there posts by hand; 'declined' or 'not asked', it "
            "does not take part. The lead organisation posts every campaign.")
-components.table(data.consent_matrix(viewer), name="Consent of each partner to each campaign")
+components.table(data.consent_matrix(viewer), name="Consent of each partner to each campaign",
+                 columns=components.CONSENT_TABLE)
 
 if viewer.role not in (BOARD, APPROVER):  # they only read
     st.header("Share kits")
@@ -36,7 +37,8 @@ if viewer.role not in (BOARD, APPROVER):  # they only read
         chosen = st.selectbox("Share kit", choices,
                               format_func=lambda c: f"{c['partner']}: {c['campaign']}")
         name, kit = data.share_kit_zip(viewer, chosen["partner key"], chosen["campaign key"])
-        st.download_button(f"Download {components.plain(name)}", kit, file_name=name,
+        st.download_button(components.plain(f"Download the share kit of {chosen['partner']} for "
+                                            f"{chosen['campaign']} (ZIP)"), kit, file_name=name,
                            mime="application/zip", icon=":material/download:")
 
 if data.may_record_by_hand(viewer):

@@ -4,10 +4,10 @@ headless Chromium; the view with the schedule passes the accessibility audit."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 
 from dashboard.auth import PAGES
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import CHROMIUM, SCREENSHOTS
 from tests.browser.test_dashboard_browser import IDLE, check, open_tab, settle, sign_in
 from tests.dashboard.conftest import OFFICER
 
@@ -55,5 +55,40 @@ def test_an_officer_checks_and_plans_then_sends_for_sign_off(
         expect(page.get_by_role("button", name="Check and plan")).to_be_visible()
         expect(page.get_by_role("button", name="Approve ")).to_have_count(1)
         check(page, "officer-campaigns-sent-for-sign-off")
+    finally:
+        page.context.close()
+
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+def test_on_a_phone_the_campaigns_page_names_campaigns_and_its_tables_start_with_them(
+    browser: Browser, app_url: str
+) -> None:
+    """At 390 px the sidebar folds away and tables scroll sideways: the columns a person
+    needs first are the ones on screen, and the picker names campaigns."""
+    page = open_tab(browser, "light")
+    try:
+        sign_in(page, app_url, OFFICER)
+        title = PAGES["campaigns"].title
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        settle(page, title)
+        page.set_viewport_size(PHONE)
+        page.wait_for_function(IDLE)
+        campaigns = page.get_by_test_id("stDataFrame").filter(has_text="Awaiting sign-off")
+        campaigns.scroll_into_view_if_needed()
+        box = campaigns.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        expect(campaigns).to_contain_text("National Hate Crime Awareness Week 2026")
+        expect(campaigns).not_to_contain_text("nhcaw-2026")
+        choice = page.get_by_role("combobox", name="Campaign")
+        expect(choice).to_be_in_viewport()
+        choice.click()
+        expect(page.get_by_role("option", name="National Hate Crime Awareness Week 2026",
+                                exact=True)).to_be_visible()
+        expect(page.get_by_role("option", name="nhcaw-2026")).to_have_count(0)
+        page.keyboard.press("Escape")
+        page.wait_for_function(IDLE)
+        page.screenshot(path=SCREENSHOTS / "officer-campaigns-390.png", full_page=True)
     finally:
         page.context.close()

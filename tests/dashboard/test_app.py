@@ -355,7 +355,8 @@ def test_a_partner_cannot_approve_or_pause(signed_in: SignedIn) -> None:
 def test_a_partner_that_posts_by_hand_downloads_its_share_kit(signed_in: SignedIn) -> None:
     at = open_page(signed_in(SHARE_KIT_PARTNER), "partners")
     labels = [d.label for d in at.get("download_button")]
-    assert labels == ["Download share-kit-nhcaw-2026-citizens-advice-york.zip"]
+    assert labels == ["Download the share kit of Citizens Advice York for National Hate Crime "
+                      "Awareness Week 2026 (ZIP)"]
     council = open_page(signed_in(COUNCIL), "partners")
     assert not council.get("download_button")
     assert any("No share kits" in i.value for i in council.info)
