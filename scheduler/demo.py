@@ -108,6 +108,9 @@ class DemoOptions:
     address: str = ADDRESS
     #: The command that serves the dashboard on dashboard_port (the CLI builds it); None: none.
     dashboard_command: tuple[str, ...] | None = None
+    #: Variables the dashboard also needs once the demo has upgraded the schema (the CLI's
+    #: mark that it is up to date, so the dashboard's first page does not load Alembic).
+    dashboard_environment: tuple[tuple[str, str], ...] = ()
     #: Stop once the replay has reached its end instead of running on.
     exit_after_replay: bool = False
 
@@ -450,7 +453,8 @@ def _serve(settings: Settings, options: DemoOptions, say: Callable[[str], None],
             if options.dashboard_command:
                 environment = {**os.environ, "CHORUS_DATABASE_URL": settings.database_url,
                                "CHORUS_CONTENT_DIR": str(options.content.resolve()),
-                               "CHORUS_X_API_URL": sandbox.url, "CHORUS_DEMO": "1"}
+                               "CHORUS_X_API_URL": sandbox.url, "CHORUS_DEMO": "1",
+                               **dict(options.dashboard_environment)}
                 dashboard = start_dashboard(options.dashboard_command, environment,
                                             dashboard_log)
             worker = build_worker(settings, sessions, vault, publishers, clock, options.content)

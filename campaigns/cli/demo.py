@@ -36,19 +36,22 @@ def demo_command(
     Safe to run again (nothing is doubled); `make reset` starts over. Uses its own database
     (CHORUS_DATABASE_URL, default var/chorus.db) and refuses one with real accounts connected.
     """
+    from dashboard.startup import SCHEMA_READY_ENV, schema_marker
     from scheduler.demo import ADDRESS, DemoError, DemoOptions, run
 
     if replay_from and replay_until and replay_until.replace(tzinfo=None) <= replay_from.replace(
             tzinfo=None):
         raise fail(f"--replay-until ({replay_until:%Y-%m-%d %H:%M}) must be after "
                    f"--replay-from ({replay_from:%Y-%m-%d %H:%M})")
+    settings = checked_settings()
     options = DemoOptions(
         var=var, content=content, replay_days=replay_days, replay_from=replay_from,
         replay_until=replay_until, dashboard_port=port, sandbox_port=sandbox_port,
         dashboard_command=tuple(streamlit_command(port=port, address=ADDRESS)) if dashboard
-        else None, exit_after_replay=exit_after_replay or replay_until is not None)
+        else None, exit_after_replay=exit_after_replay or replay_until is not None,
+        dashboard_environment=((SCHEMA_READY_ENV, schema_marker(settings.database_url)),))
     try:
-        code = run(checked_settings(), options, lambda line: typer.echo(line))
+        code = run(settings, options, lambda line: typer.echo(line))
     except DemoError as exc:
         raise fail(str(exc)) from None
     raise typer.Exit(code)

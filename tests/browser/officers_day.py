@@ -25,6 +25,7 @@ from typing import Protocol
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from dashboard.auth import PAGES
+from dashboard.startup import SCHEMA_READY_ENV, schema_marker
 from tests.browser.conftest import clean_environment
 from tests.browser.test_dashboard_browser import IDLE, VIEWPORT
 from tests.conftest import ROOT
@@ -62,8 +63,10 @@ class Demo:
     approver: SignIn
 
     def environment(self) -> dict[str, str]:
-        """The dashboard's environment, as `chorus demo` starts it."""
-        return clean_environment(self.database_url) | {"CHORUS_DEMO": "1"}
+        """The dashboard's environment, as `chorus demo` starts it (the schema is up to date:
+        the demo has upgraded it)."""
+        return clean_environment(self.database_url) | {
+            "CHORUS_DEMO": "1", SCHEMA_READY_ENV: schema_marker(self.database_url)}
 
 
 def build_demo(folder: Path) -> Demo:
