@@ -6,6 +6,7 @@ checks the whole campaign on every change with the rules content files follow
 as usual.
 """
 
+import re
 from datetime import time
 from typing import Any
 
@@ -73,6 +74,16 @@ def labelled(labels: dict[str, str]) -> Any:
     return lambda key: labels.get(key, key)
 
 
+#: Beside each field, a place for its problems, filled once the whole campaign is checked (the
+#: check needs every field, so it runs after they are all drawn): the field's name, as
+#: slot_of() names a problem's field.
+slots: dict[str, Any] = {}
+
+
+def slot(name: str) -> None:
+    slots[name] = st.container()
+
+
 def choose(label: str, keys: list[str], key: str, default: str, **kwargs: Any) -> Any:
     """A selectbox whose choice lives in its widget state; a save may ask for a new one."""
     asked = st.session_state.get(NEXT, {}).pop(key, None)
@@ -115,18 +126,23 @@ if creating:
     key = st.text_input("Campaign key", **watch(prefix + "key"),
                         help="Lower-case letters, digits and hyphens, e.g. refugee-week-2027. "
                              "It never changes once saved.")
+    slot("campaign.key")
 else:
     key = campaign_key
     st.caption(f"Key: {components.plain(key)} (keys never change)")
 name = st.text_input("Name", value=head.get("name", ""), **watch(prefix + "name"))
+slot("campaign.name")
 event_keys = [k for k, _ in options.events]
 event = st.selectbox("Awareness event", event_keys, key=prefix + "event",
                      index=event_keys.index(head["event"]) if head.get("event") in event_keys
                      else 0, format_func=labelled(names["events"]))
+slot("campaign.event")
 year = int(st.number_input("Year", min_value=2000, max_value=2100, step=1, key=prefix + "year",
                            value=int(head.get("year", utcnow().year))))
+slot("campaign.year")
 zone = st.text_input("Time zone (IANA name)", value=head.get("timezone", data.zone()),
                      **watch(prefix + "timezone"))
+slot("campaign.timezone")
 summary = st.text_area("Summary (optional)", value=head.get("summary", ""),
                        key=prefix + "summary")
 author = head.get("author", viewer.name)
@@ -151,6 +167,7 @@ here = f"{prefix}{post_key}:"
 if post_key == NEW:
     new_key = st.text_input("Post key", **watch(here + "key"),
                             help="Lower-case letters, digits and hyphens, e.g. launch.")
+    slot("key")
 else:
     new_key = post_key
     st.caption(f"Post key: {components.plain(post_key)}")
@@ -171,6 +188,7 @@ with days_column:
 with time_column:
     at = st.time_input("At (local time)", value=at, key=here + "at") or time(9, 0)
 send = authoring.send_document(mode, days, at)
+slot("send")
 if event is not None and event in options.event_rules:
     moment = authoring.send_day(options.event_rules[event], year, send)
     st.caption(components.plain(f"Sent on {moment:%A %d %B %Y at %H:%M}, {zone.strip()} "
@@ -188,21 +206,25 @@ if audience_mode == "accounts":
                               default=[a for a in audience_now if a in names["accounts"]]
                               if isinstance(audience_now, list) else [],
                               format_func=labelled(names["accounts"]))
+slot("audience")
 
 link = st.text_input("Link (added at the end of each text unless it is already in it)",
                      value=post.get("link", ""), **watch(here + "link")).strip() or None
+slot("link")
 channel_keys = list(names["channels"])
 channel = st.selectbox(
     "Reporting channel (every text must give its web address or phone number)", channel_keys,
     **watch(here + "channel"), format_func=labelled(names["channels"]),
     index=channel_keys.index(post["reporting_channel"])
     if post.get("reporting_channel") in channel_keys else 0)
+slot("reporting_channel")
 
 st.markdown("**Images**")
 images = []
 for index, image in enumerate(post.get("images", [])):
     alt = st.text_area(f"Alt text for {components.plain(image['file'])}", value=image["alt"],
                        **watch(here + f"alt-{index}"))
+    slot(f"images.{index}")
     if not st.checkbox(f"Remove {components.plain(image['file'])}",
                        key=here + f"remove-{index}"):
         images.append({"file": image["file"], "alt": alt})
@@ -218,6 +240,7 @@ if upload is not None:
         new_alt = st.text_area(f"Alt text for the new image ({components.plain(upload.name)}): "
                                "what it shows, "
                                "for people who cannot see it", **watch(here + "alt-new"))
+        slot(f"images.{len(images)}")
         if stored_as not in {i["file"] for i in images}:
             images.append({"file": stored_as, "alt": new_alt})
 
@@ -227,6 +250,7 @@ for network in authoring.NETWORKS:
     wording = st.text_area(f"{NETWORK_NAMES[network]} wording", **watch(here + f"text-{network}"),
                            value=post.get("variants", {}).get(network, ""))
     counter(network, wording, link)
+    slot(f"variants.{network}")
     if wording.strip():
         variants[network] = wording.strip()
 
@@ -245,6 +269,8 @@ for partner in chosen:
                                **watch(here + f"own-{partner}-{network}"))
         if wording.strip():
             counter(network, wording, link)
+        slot(f"partner_variants.{partner}.{network}")
+        if wording.strip():
             texts[network] = wording.strip()
     if texts:
         partner_variants[partner] = texts
@@ -292,19 +318,53 @@ def shown(problem: Any) -> bool:
                                 for k in st.session_state)
 
 
-def said(problem: Any) -> str:
-    """A problem in words: where it is, then what is wrong (never a schema's jargon)."""
-    message = problem.message
+def what(problem: Any) -> str:
+    """What is wrong, in words (never a schema's jargon)."""
+    message = str(problem.message)
     if any(message.startswith(empty) for empty in EMPTY):
         message = "nothing written yet: fill it in before saving"
-    return f"{authoring.where(problem, document, names['partners'])}: {message}"
+    return message
+
+
+def said(problem: Any) -> str:
+    """A problem in words: where it is, then what is wrong."""
+    return f"{authoring.where(problem, document, names['partners'])}: {what(problem)}"
+
+
+#: Where the post being written sits in the campaign checked (its problems' fields name it).
+post_index = (len(document["posts"]) - 1 if post_key == NEW
+              else next(i for i, p in enumerate(document["posts"]) if p.get("key") == post_key))
+
+
+def slot_of(field: str) -> str | None:
+    """The slot beside the field a problem is about ('campaign.name', 'variants.x',
+    'partner_variants.city-of-york-council.x', 'images.0', 'send'), or None: another post's,
+    or a field with no one place on the page."""
+    found = re.match(rf"^posts\[{post_index}\]\.(.+)$", field)
+    if found is None:
+        return field if field.startswith("campaign.") and field in slots else None
+    rest = re.sub(r"^images\[(\d+)\].*$", r"images.\1", found[1])
+    while rest and rest not in slots:  # 'send.day' is beside 'send'
+        rest = rest.rpartition(".")[0]
+    return rest or None
 
 
 visible = [p for p in checked.problems if shown(p)]
+beside = 0
+for problem in visible:
+    show = st.error if problem.severity == "error" else st.warning
+    place = slot_of(problem.field)
+    if place is not None:
+        with slots[place]:
+            show(components.plain(what(problem)))
+        beside += 1
 if not checked.problems:
     st.markdown("No problems found.")
 elif not visible:
     st.markdown("Nothing to fix yet: each field is checked once you fill it in or save.")
+elif beside:
+    fields = "its field" if beside == 1 else "their fields"
+    st.markdown(f"To look at before saving ({beside} also shown beside {fields} above):")
 for problem in visible:
     show = st.error if problem.severity == "error" else st.warning
     show(components.plain(said(problem)))

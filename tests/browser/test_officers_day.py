@@ -66,8 +66,15 @@ def test_an_officer_takes_a_post_from_idea_to_scheduled_in_the_browser(
 
         day.write_a_post(officer, steps)
         shown = day.refusal(officer)
-        expect(shown).to_contain_text("X does not allow the same text on several accounts")
-        expect(shown).to_contain_text(day.PARTNER)
+        expect(shown).to_have_count(2)  # beside the X wording, and in the list under Checks
+        for refusal in shown.all():
+            expect(refusal).to_contain_text("X does not allow the same text on several accounts")
+            expect(refusal).to_contain_text(day.PARTNER)
+        x_wording, beside, next_field = (box.bounding_box() for box in (
+            officer.get_by_role("textbox", name="X wording", exact=True), shown.first,
+            officer.get_by_role("textbox", name="Mastodon wording", exact=True)))
+        assert x_wording and beside and next_field
+        assert x_wording["y"] < beside["y"] < next_field["y"]
         day.fix_and_save(officer, steps)
 
         day.check_plan_and_send(officer, steps)

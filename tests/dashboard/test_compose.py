@@ -55,6 +55,38 @@ def write(at: AppTest, label: str, value: str) -> None:
     next(w for w in widgets if w.label == label).input(value).run()
 
 
+def in_order(node: object) -> list[object]:
+    """Every element under `node`, in the order the page shows them."""
+    found: list[object] = []
+    for child in getattr(node, "children", {}).values():
+        found.append(child)
+        found.extend(in_order(child))
+    return found
+
+
+def beside(at: AppTest, label: str) -> list[str]:
+    """The errors shown right under the field labelled `label`, before the next field."""
+    shown: list[str] = []
+    elements = in_order(at.main)
+    start = next(i for i, e in enumerate(elements) if getattr(e, "label", None) == label)
+    for element in elements[start + 1:]:
+        if getattr(element, "label", None) is not None and hasattr(element, "value") \
+                and type(element).__name__ != "Error":
+            break
+        if type(element).__name__ == "Error":
+            shown.append(str(element.value).replace("\\", ""))  # type: ignore[attr-defined]
+    return shown
+
+
+def checks(at: AppTest) -> list[str]:
+    """The problems listed under Checks, each saying where it is (as shown: unescaped)."""
+    elements = in_order(at.main)
+    start = next(i for i, e in enumerate(elements)
+                 if type(e).__name__ == "Header" and getattr(e, "value", "") == "Checks")
+    return [str(e.value).replace("\\", "") for e in elements[start:]  # type: ignore[attr-defined]
+            if type(e).__name__ == "Error"]
+
+
 def counters(at: AppTest, network: str) -> list[str]:
     return [c.value for c in at.caption if c.value.startswith(f"{network} length: ")]
 
@@ -147,10 +179,14 @@ def test_compose_shows_what_the_planner_would_refuse_before_saving(
     assert not at.error
     shared = next(w for w in at.text_area if w.label == "X wording").value
     write(at, "North Yorkshire Police (York): X wording", shared)
-    [refused] = [e.value.replace("\\", "") for e in at.error]  # as shown: unescaped
+    [refused] = checks(at)
     assert refused.startswith("post welcome, North Yorkshire Police (York)'s own X wording: ")
     assert "would post the same words. X does not allow the same text on several accounts: " \
            "reword North Yorkshire Police (York)'s own X wording." in refused
+    # and beside the field it is about, where the officer is typing
+    assert beside(at, "North Yorkshire Police (York): X wording") == [
+        refused.removeprefix("post welcome, North Yorkshire Police (York)'s own X wording: ")]
+    assert beside(at, "X wording") == []
     button(at, "Save campaign").click().run()
     assert any(e.value.startswith("Not saved:") for e in at.error) and not at.success
     with seeded_sessions() as session:
@@ -297,8 +333,9 @@ def test_a_new_campaign_starts_without_errors_until_saved_then_says_what_is_miss
 def test_a_field_of_a_new_campaign_is_judged_once_it_is_typed_in(signed_in: SignedIn) -> None:
     at = compose(signed_in(OFFICER), campaign=NEW)
     write(at, "Campaign key", "Not A Key")
-    shown = [e.value.replace("\\", "") for e in at.error]
+    shown = checks(at)
     assert len(shown) == 1 and shown[0].startswith("campaign key: keys use lower-case")
+    assert beside(at, "Campaign key") == [shown[0].removeprefix("campaign key: ")]
     write(at, "Name", "Hate")
     write(at, "Name", "")  # typed, then emptied: now it is judged too
     assert any(e.value.startswith("campaign name: nothing written yet") for e in at.error)
