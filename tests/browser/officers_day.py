@@ -166,7 +166,7 @@ def write_a_post(page: Page, steps: Steps) -> None:
         page.get_by_role("textbox", name=f"{network} wording", exact=True).fill(words)
     with steps.step("officer: leave the last wording: the checks", page):
         page.keyboard.press("Tab")
-        expect(refusal(page)).to_be_visible()
+        expect(refusal(page).first).to_be_visible()
 
 
 def refusal(page: Page) -> Locator:
