@@ -226,24 +226,38 @@ def _providers() -> list[str]:
     return [name for name, value in section.items() if isinstance(value, Mapping)]
 
 
+#: The sign-in form's fields, and why the last attempt was refused.
+EMAIL_FIELD, PASSWORD_FIELD, REFUSED_KEY = "sign-in-email", "sign-in-password", "sign-in-refused"
+
+
 def _password_sign_in() -> None:
     with st.form("sign-in"):
         st.header("Sign in")
-        email = st.text_input("E-mail address", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary")
-    if not submitted:
-        return
+        st.text_input("E-mail address", autocomplete="username", key=EMAIL_FIELD)
+        st.text_input("Password", type="password", autocomplete="current-password",
+                      key=PASSWORD_FIELD)
+        st.form_submit_button("Sign in", type="primary", on_click=_signing_in)
+    refused = st.session_state.pop(REFUSED_KEY, None)
+    if refused:
+        st.error(plain(refused))
+
+
+def _signing_in() -> None:
+    """The form's callback: it runs before the page does, so a successful sign-in opens the
+    signed-in page in this same run (no second run of the whole app), and the password is
+    dropped from the session at once, whatever the outcome."""
+    email = str(st.session_state.get(EMAIL_FIELD, ""))
+    password = str(st.session_state.pop(PASSWORD_FIELD, ""))
     with db.transaction(data.sessions()) as session:  # a failure or a rehash writes
         outcome = authenticate(email, password, session=session, now=utcnow(),
                                client=client_address())
     if isinstance(outcome, Refused):
-        st.error(plain(outcome.message))
+        st.session_state[REFUSED_KEY] = outcome.message
         return
+    st.session_state.pop(EMAIL_FIELD, None)
     st.session_state[USER_KEY] = outcome.key.stored()
     st.session_state[UNTIL_KEY] = session_cookie.session_ends(utcnow())
     st.session_state[HANDOFF_KEY] = True
-    st.rerun()
 
 
 def sidebar(viewer: Viewer) -> None:
