@@ -11,6 +11,18 @@ from dashboard.insights.networks import network_summary
 from dashboard.insights.periods import DEFAULT_WEEKS, PERIOD_WEEKS, period_ending, weeks_label
 from dashboard.queries import SYNTHETIC_LABEL
 
+#: The effect table as the board reads it: the event, then what the estimate shows and by how
+#: much, in view at 1280 px; the dates, the campaign and the statistics after.
+EFFECT_TABLE = {
+    "event": st.column_config.Column("Awareness event", width=190, pinned=True),
+    "year": st.column_config.Column("Year", width=60),
+    "what it shows": st.column_config.Column("What it shows", width=260),
+    "change": st.column_config.Column("Change", width=80),
+    "95% interval (change)": st.column_config.Column("95% interval (change)", width=150),
+    "dates": st.column_config.Column("Dates", width=170),
+    "Chorus campaign": st.column_config.Column("Chorus campaign", width=220),
+}
+
 viewer = auth.page_viewer("board")
 st.title("Board overview")
 st.write("The partnership's campaign reach set beside hate-crime reporting, week by week, "
@@ -67,7 +79,7 @@ else:
     effects = data.effects(viewer, area, year)
     st.write(plain(effects.note))
     components.table(effects.table, name=f"Estimated effect of each awareness window on weekly "
-                                         f"reports in {area}")
+                                         f"reports in {area}", columns=EFFECT_TABLE, lines=3)
     labels = [r.label for r in effects.estimated]
     if labels:
         chosen = st.selectbox("Explain the estimate for", labels, index=effects.default)

@@ -19,14 +19,15 @@ WINDOW_COLUMNS = ("event", "name", "short", "year", "start", "end", "campaign")
 
 
 def campaigns_by_event(session: Session, viewer: Viewer) -> dict[tuple[str, int], list[str]]:
-    """The partnership's campaigns by (event, year)."""
+    """The names of the partnership's campaigns by (event, year): names, not keys, since the
+    board reads them in the effect table, its explanation and the charts' tooltips."""
     if not viewer.sees_everything:  # the board's pages only; partners see no analysis
         return {}
-    query = (select(Campaign.event_key, Campaign.year, Campaign.key)
+    query = (select(Campaign.event_key, Campaign.year, Campaign.name)
              .where(Campaign.withdrawn.is_(False), Campaign.event_key.is_not(None)))
     planned: dict[tuple[str, int], list[str]] = {}
-    for event_key, year, key in session.execute(query):
-        planned.setdefault((str(event_key), year), []).append(key)
+    for event_key, year, name in session.execute(query):
+        planned.setdefault((str(event_key), year), []).append(name)
     return planned
 
 

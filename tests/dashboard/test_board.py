@@ -311,7 +311,18 @@ def test_the_effect_of_nhcaw_2025_is_shown_with_its_interval_and_caveats(
     assert years.value == 2026  # the latest year with figures around its windows
     table = next(f for f in frames(at) if "rate ratio" in f.columns)
     nhcaw_2026 = table[table["event"] == "National Hate Crime Awareness Week"].iloc[0]
-    assert (nhcaw_2026["year"], nhcaw_2026["Chorus campaign"]) == (2026, "nhcaw-2026")
+    # The campaign by its name, as the officer gave it: never its key (nhcaw-2026).
+    assert (nhcaw_2026["year"], nhcaw_2026["Chorus campaign"]) == (
+        2026, "National Hate Crime Awareness Week 2026")
+    # The finding comes first, beside the event, where it is in view at 1280 px; the event's
+    # name stays in view when the table is scrolled sideways on a phone.
+    shown = next(d for d in at.dataframe if "rate ratio" in d.value.columns)
+    assert list(shown.proto.column_order)[:5] == [
+        "event", "year", "what it shows", "change", "95% interval (change)"]
+    assert json.loads(shown.proto.columns)["event"]["pinned"] is True
+    explained = "\n".join(m.value for m in at.markdown)
+    assert "The partnership's campaign UK Disability History Month 2026 ran in this window." \
+        in explained, explained
     choose(at, "Awareness windows in", 2025)
     table = next(f for f in frames(at) if "rate ratio" in f.columns)
     assert set(table["year"]) == {2025}
