@@ -233,6 +233,23 @@ def today() -> date:
     return data.today()
 
 
+def now_local() -> datetime:
+    """Now in the partnership's zone, naive, as the calendar's start times are."""
+    return utcnow().astimezone(ZoneInfo(data.zone())).replace(tzinfo=None)
+
+
+#: States of a post still to be sent (or to be signed off first).
+COMING = frozenset({S.DRAFT, S.APPROVED, S.SCHEDULED, S.PAUSED})
+
+
+def next_due(rows: pd.DataFrame, now: datetime) -> dict[str, Any] | None:
+    """The first delivery still to be sent at or after `now` (local, naive), or None."""
+    for row in rows.to_dict("records"):
+        if S(row["status"]) in COMING and datetime.fromisoformat(row["start"]) >= now:
+            return row
+    return None
+
+
 # ---- the change ----------------------------------------------------------------------------
 
 

@@ -35,7 +35,12 @@ CALENDAR_CSS = """
 .fc .fc-bg-event { opacity: 1; }
 .fc .fc-bg-event .fc-event-title { color: var(--text-color); font-style: normal;
   font-size: 0.8em; }
-.fc .fc-daygrid-day-bg .fc-bg-event .fc-event-title { margin-top: 1.8em; }
+.fc .fc-daygrid-day-bg .fc-bg-event .fc-event-title { position: absolute; left: 0.2em;
+  bottom: 0.1em; margin: 0; white-space: nowrap; line-height: 1.3em; }
+.fc .fc-daygrid-day-bg .fc-daygrid-bg-harness:nth-child(2) .fc-event-title { bottom: 1.4em; }
+.fc .fc-daygrid-day-bg .fc-daygrid-bg-harness:nth-child(n+3) .fc-event-title { bottom: 2.7em; }
+.fc .fc-daygrid-day-frame { padding-bottom: 2.8em; }
+.fc .fc-header-toolbar { flex-wrap: wrap; gap: 0.5rem; }
 .fc .fc-button-primary { background-color: #0b5394; border-color: #0b5394; color: #ffffff; }
 .fc .fc-button-primary:disabled { background-color: #4a4a4a; border-color: #4a4a4a; }
 .fc .fc-button-primary:not(:disabled).fc-button-active { background-color: #073763; }
@@ -80,7 +85,14 @@ def summary(rows: pd.DataFrame, year: int) -> str:
         return f"No posts are planned in {year} yet."
     counts = rows["status word"].value_counts()
     listed = ", ".join(f"{n} {word}" for word, n in counts.items())
-    return f"{len(rows)} posts on the calendar around {year}: {listed}."
+    said = f"{len(rows)} posts on the calendar around {year}: {listed}."
+    coming = schedule_data.next_due(rows, schedule_data.now_local())
+    if coming is not None:
+        when = datetime.fromisoformat(coming["start"])
+        said += (f" The next post due is on {when:%a} {when.day} {when:%b %Y} at {when:%H:%M}: "
+                 f"{coming['campaign']} ({coming['post']}). Use Next and Previous above the "
+                 "calendar to reach its month.")
+    return said
 
 
 def first_day(rows: pd.DataFrame, year: int) -> date:
@@ -242,6 +254,7 @@ def schedule_section() -> None:
                       ignore_index=True)  # the margins' weeks too
     st.write(plain(summary(rows, year)))
     legend()
+    st.caption("On a phone, choose List, beside Month and Week, to read each post in full.")
     events = schedule_data.calendar_events(rows, weeks)
     movable = {str(i) for i, s in zip(rows["id"], rows["status"], strict=True)
                if S(s) in MOVABLE}

@@ -122,3 +122,40 @@ def test_the_calendar_frame_passes_axe_in_the_dark_theme(browser: Browser, app_u
         check(page, "officer-schedule-dark-october")
     finally:
         page.context.close()
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+def test_awareness_week_names_overlap_neither_each_other_nor_the_posts(
+    browser: Browser, app_url: str
+) -> None:
+    """In October 2026 Black History Month and National Hate Crime Awareness Week share days,
+    and posts fall on them: each name is read whole, on a line of its own, under the posts."""
+    page = open_tab(browser, "light")
+    try:
+        sign_in(page, app_url, OFFICER)
+        title = PAGES["schedule"].title
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        settle(page, title)
+        frame = calendar_frame(page)
+        expect(frame.locator(".fc-bg-event").first).to_be_attached()
+        go_to_month(frame, "October 2026")
+        names = frame.locator(".fc-daygrid-day-bg .fc-bg-event .fc-event-title")
+        expect(names.filter(has_text="National Hate Crime Awareness Week").first).to_be_visible()
+        posts = frame.locator(".fc-daygrid-event")
+        expect(posts.first).to_be_visible()
+        name_boxes = [(n.inner_text(), n.bounding_box()) for n in names.all()]
+        post_boxes = [(p.inner_text(), p.bounding_box()) for p in posts.all()]
+        for n, (text, box) in enumerate(name_boxes):
+            assert box is not None
+            for other, other_box in name_boxes[n + 1:]:
+                assert other_box is not None
+                assert not _overlap(box, other_box), f"{text!r} overlaps {other!r}"
+            for post, post_box in post_boxes:
+                assert post_box is not None
+                assert not _overlap(box, post_box), f"{text!r} overlaps the post {post!r}"
+    finally:
+        page.context.close()

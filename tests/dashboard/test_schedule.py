@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -155,3 +156,30 @@ def test_a_years_calendar_reaches_a_quarter_into_the_next_so_december_can_step_i
                                   zone="Europe/London")["id"])
     assert soon.id in shown
     assert later.id not in shown
+
+
+def test_the_schedule_says_when_the_next_post_is_due_so_an_empty_month_is_not_a_dead_end(
+    signed_in: Callable[[Person], AppTest], seeded_sessions: sessionmaker[Session],
+) -> None:
+    """The calendar opens on this month, which may hold nothing: the page names the next
+    post due, its day and time, and how to step the calendar to it."""
+    at = move_to(open_post(schedule(signed_in, OFFICER), MOVABLE_POST), SOON, time(10, 0))
+    with seeded_sessions() as session:
+        coming = session.execute(
+            select(Delivery.send_at, Campaign.name, Post.key).join(Delivery.post)
+            .join(Post.campaign)
+            .where(Delivery.status.in_([S.DRAFT, S.APPROVED, S.SCHEDULED, S.PAUSED]),
+                   Delivery.send_at >= datetime.now(UTC))
+            .order_by(Delivery.send_at).limit(1)).one()
+    when = coming.send_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/London"))
+    assert (f"The next post due is on {when:%a} {when.day} {when:%b %Y} at {when:%H:%M}: "
+            f"{coming.name} ({coming.key}). Use Next and Previous above the calendar to reach "
+            "its month.") in rendered_text(at)
+
+
+def test_a_phone_reader_is_told_the_list_shows_each_post_in_full(
+    signed_in: Callable[[Person], AppTest],
+) -> None:
+    at = schedule(signed_in, BOARD)
+    assert "On a phone, choose List, beside Month and Week, to read each post in full." \
+        in [c.value for c in at.caption]
