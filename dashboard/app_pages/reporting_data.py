@@ -6,9 +6,26 @@ import streamlit as st
 from campaigns.formats.reports.grid import MAX_FILE_BYTES
 from campaigns.formats.reports.values import ReportsInvalid
 from dashboard import auth, components, data
+from dashboard.components import plain
 from dashboard.insights.uploads import SUFFIXES
 
 UPLOAD_MB = MAX_FILE_BYTES // 2**20  # the readers refuse more anyway; the browser says so first
+
+#: What files are read, in the officer's words (the command line's name for it is not theirs).
+LAYOUTS = ("A CSV, XLSX or ODS file in one of three layouts: one count per row (period start "
+           "and end, area, strand, source and count columns); the Home Office's hate crime "
+           "tables (Financial Year, Force Name and Number of Offences); or a table with a "
+           "column for each strand (Race, Religion, Sexual orientation, Disability, "
+           "Transgender). Chorus checks the whole file first and shows what it found: nothing "
+           "is written until you import it, and then all of it or nothing.")
+
+#: The files imported: which file and where its figures were published come first, the
+#: citation wrapped onto three lines so that it is read whole at 1280 px.
+SOURCES_TABLE = {
+    "file": st.column_config.Column("File", width=230),
+    "citation": st.column_config.Column("Citation", width=330),
+    "source": st.column_config.Column("Sources", width=220),
+}
 
 viewer = auth.page_viewer("data")
 st.title("Data")
@@ -22,9 +39,7 @@ st.write(f"Disclosure control: in any table of reports finer than a force's annu
 
 if viewer.may_change:
     st.header("Import a reporting file")
-    st.write("A CSV, XLSX or ODS file in one of the layouts `chorus reports import` reads. "
-             "Chorus checks the whole file first and shows what it found: nothing is written "
-             "until you import it, and then all of it or nothing.")
+    st.write(plain(LAYOUTS))
     upload = st.file_uploader(f"Reporting file (CSV, XLSX or ODS, at most {UPLOAD_MB} MB)",
                               type=[s.lstrip(".") for s in SUFFIXES],
                               max_upload_size=UPLOAD_MB)
@@ -74,4 +89,4 @@ sources = data.datasets()
 if sources.empty:
     st.write("No reporting data has been imported yet.")
 else:
-    components.table(sources, name="Imported reporting files")
+    components.table(sources, name="Imported reporting files", columns=SOURCES_TABLE, lines=3)

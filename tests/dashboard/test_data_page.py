@@ -154,3 +154,24 @@ def test_the_board_sees_the_threshold_and_sources_but_cannot_upload(
 ])
 def test_an_upload_is_written_under_its_own_name_only(uploaded: str, written: str) -> None:
     assert upload_file_name(uploaded) == written
+
+
+def test_the_page_describes_the_files_it_reads_in_words_not_a_command(
+    signed_in: Callable[[Person], AppTest],
+) -> None:
+    at = data_page(signed_in(OFFICER))
+    text = "\n".join(m.value for m in at.markdown)
+    assert "chorus reports import" not in text
+    assert "the Home Office's hate crime tables" in text
+
+
+def test_each_sources_citation_comes_second_and_wraps_so_it_is_read_whole(
+    signed_in: Callable[[Person], AppTest],
+) -> None:
+    at = upload(data_page(signed_in(OFFICER)), "long-synthetic.csv",
+                (FIXTURES / "long-synthetic.csv").read_bytes())
+    [label] = import_buttons(at)
+    button(at, label).click().run()
+    shown = next(d for d in at.dataframe if "citation" in d.value.columns)
+    assert list(shown.proto.column_order)[:3] == ["file", "citation", "source"]
+    assert shown.proto.row_height >= 3 * 21  # three lines of text
