@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -170,7 +171,10 @@ def ids_and_export(frame: pd.DataFrame, ids: Sequence[str], *, name: str, file_n
     """The keys and remote ids left out of a table, `beside` the columns that say which row
     is which, under an expander, and the whole table as CSV (ids included) for support and the
     networks' own records."""
-    with st.expander(f"{plain(name)}: ids for support, and the table as CSV"):
+    with lazy_expander(f"{plain(name)}: ids for support, and the table as CSV",
+                       key=f"ids-{file_name}") as opened:
+        if not opened:
+            return
         st.caption("Chorus's own numbers and keys, and each post's id on its network: what "
                    "support or a network's help desk asks for.")
         st.dataframe(frame[[*beside, *ids]], hide_index=True, width="stretch",
@@ -178,6 +182,16 @@ def ids_and_export(frame: pd.DataFrame, ids: Sequence[str], *, name: str, file_n
         st.download_button("Download as CSV (with ids)", csv_bytes(frame), file_name=file_name,
                            mime="text/csv", on_click="ignore", icon=":material/download:",
                            key=f"csv-{file_name}")
+
+
+@contextmanager
+def lazy_expander(label: str, *, key: str) -> Iterator[bool]:
+    """An expander whose content is drawn only while it is open (opening it reruns the page,
+    or the fragment it is in): a closed one costs the page nothing. Yields whether it is open;
+    the caller draws its content only then."""
+    expander = st.expander(label, key=key, on_change="rerun")
+    with expander:
+        yield bool(expander.open)
 
 
 def _flagged(frame: pd.DataFrame, column: str) -> bool:

@@ -266,8 +266,10 @@ def campaigns_section() -> None:
                      columns=components.DELIVERY_TABLE, hide=queries.IDS, lines=3)
     components.ids_and_export(its_deliveries, queries.IDS, name=f"Deliveries of {info.name}",
                               file_name=f"deliveries-{info.key}.csv")
-    with st.expander("Preview each variant as it will be posted", expanded=False):
-        components.previews(data.variant_previews(viewer, info.key))
+    with components.lazy_expander("Preview each variant as it will be posted",
+                                  key=f"previews-{info.key}") as opened:
+        if opened:
+            components.previews(data.variant_previews(viewer, info.key))
 
 
 events_section()

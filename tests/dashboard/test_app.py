@@ -75,6 +75,14 @@ def open_page(at: AppTest, name: str) -> AppTest:
     return at.switch_page(page_path(name)).run()
 
 
+def open_ids(at: AppTest, *file_names: str) -> AppTest:
+    """Open the "ids for support" expanders of the tables exported as `file_names`, as a
+    person clicks them (their content is drawn only once open)."""
+    for file_name in file_names:
+        at.session_state[f"ids-{file_name}"] = True
+    return at.run()
+
+
 def statuses(sessions: sessionmaker[Session], campaign_key: str) -> set[S]:
     with sessions() as session:
         query = (select(Delivery.status).join(Delivery.campaign)
@@ -464,12 +472,23 @@ def test_an_officer_settles_an_unconfirmed_post(
 def test_failed_and_unconfirmed_posts_show_their_reason_and_what_to_do(
     signed_in: SignedIn, seeded: Seeded
 ) -> None:
-    at = open_page(signed_in(OFFICER), "deliveries")
+    at = open_ids(open_page(signed_in(OFFICER), "deliveries"), "needs-attention.csv")
     attention, ids = frames(at)[:2]  # the table, then its ids (same rows, same order)
     by_id = attention.set_index(ids["id"])
     assert by_id.loc[seeded.failed_id, "reason"] == FAILED_REASON
     assert "change the post's wording" in by_id.loc[seeded.failed_id, "what to do next"]
     assert "timeline" in by_id.loc[seeded.unconfirmed_id, "what to do next"]
+
+
+def test_ids_for_support_are_drawn_only_once_their_expander_is_opened(
+    signed_in: SignedIn,
+) -> None:
+    at = open_page(signed_in(OFFICER), "deliveries")
+    closed = len(at.dataframe)
+    assert not any("id" in frame.columns for frame in frames(at))
+    open_ids(at, "needs-attention.csv")
+    assert len(at.dataframe) == closed + 1
+    assert any("id" in frame.columns for frame in frames(at))
 
 
 def test_sandbox_data_is_labelled_wherever_it_is_shown(signed_in: SignedIn) -> None:
@@ -505,7 +524,8 @@ def test_the_data_page_lists_reporting_sources_with_synthetic_ones_labelled(
 def test_delivery_tables_show_names_first_and_keep_ids_in_their_details(
     signed_in: SignedIn, seeded: Seeded
 ) -> None:
-    at = open_page(signed_in(OFFICER), "deliveries")
+    at = open_ids(open_page(signed_in(OFFICER), "deliveries"),
+                  "needs-attention.csv", "deliveries.csv", "accounts.csv")
     attention = table(at, "Failed, unconfirmed and missed posts, with what to do")
     listing = table(at, "Deliveries in send order")
     assert headers(attention)[:5] == ["When (local time)", "Status", "Why", "What to do next",
@@ -572,7 +592,7 @@ def test_the_campaign_picker_and_the_campaigns_table_name_campaigns_by_their_nam
     campaigns = table(at, "Campaigns with their posts by state")
     assert headers(campaigns)[:3] == ["Campaign", "Awaiting sign-off", "Approved by"]
     assert set(campaigns.value["campaign"]) == set(names.values())
-    assert set(table(at, "Campaigns: ids").value["key"]) == set(names)
+    assert set(table(open_ids(at, "campaigns.csv"), "Campaigns: ids").value["key"]) == set(names)
     picker.select(APPROVED_CAMPAIGN).run()
     assert at.subheader[0].value == names[APPROVED_CAMPAIGN]
     deliveries = table(at, f"Deliveries of {names[APPROVED_CAMPAIGN]}")
