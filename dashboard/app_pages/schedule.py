@@ -233,11 +233,13 @@ def show_post(opened: OpenedPost) -> None:
             st.info("No wording you may see: this post has no variant for your organisation.")
         for row in opened.previews.to_dict("records"):
             components.post_preview(row)
-        with st.expander("Details and ids"):
-            st.caption("Chorus's own numbers and keys, and each post's id on its network.")
-            st.dataframe(opened.deliveries[["when", "account", "id", "campaign key",
-                                            "account key", "remote id"]],
-                         hide_index=True, width="stretch", alt="Ids of this post's deliveries")
+        with components.lazy_expander("Details and ids", key="schedule-ids") as shown:
+            if shown:
+                st.caption("Chorus's own numbers and keys, and each post's id on its network.")
+                st.dataframe(opened.deliveries[["when", "account", "id", "campaign key",
+                                                "account key", "remote id"]],
+                             hide_index=True, width="stretch",
+                             alt="Ids of this post's deliveries")
     if beside is not None:
         with beside:
             move_form(opened)

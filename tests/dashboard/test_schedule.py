@@ -90,6 +90,10 @@ def test_an_opened_post_shows_account_names_and_words_and_keeps_ids_apart(
     text = rendered_text(at)
     assert "Its words on each network" in text
     assert "Details and ids" in [e.label for e in at.expander]
+    at.session_state["schedule-ids"] = True  # opened: the ids, beside each account
+    at.run()
+    ids = next(d.value for d in at.dataframe if "remote id" in d.value.columns)
+    assert set(ids["account"]) == set(main["account"])
 
 
 def test_an_officer_moves_an_approved_post_and_it_awaits_sign_off_again(
