@@ -37,12 +37,12 @@ POST = "light-a-candle"
 LINK = "https://www.report-it.org.uk"
 #: One wording per network; the X wording is the lead's, and a partner posting the same words
 #: on its own X account is what the planner refuses.
-WORDING = {
+WORDING = {  # the X wording last: leaving it is what brings the planner's refusal
+    "Mastodon": "Today we light a candle and remember. If you see antisemitic abuse in York, "
+                "you can report it online.",
+    "Bluesky": "Today we light a candle and remember. Report antisemitic abuse in York.",
     "X": "Today we light a candle and remember. If you see antisemitic abuse in York, "
          "report it.",
-    "Mastodon": "Today we light a candle and remember. If you see antisemitic abuse in "
-                "York, you can report it online.",
-    "Bluesky": "Today we light a candle and remember. Report antisemitic abuse in York.",
 }
 PARTNER = "City of York Council"
 PARTNER_X = ("York remembers today. Abuse aimed at Jewish people in our city is a hate "
@@ -164,7 +164,8 @@ def write_a_post(page: Page, steps: Steps) -> None:
         page.keyboard.press("Tab")
         idle(page)
         page.get_by_role("textbox", name=f"{network} wording", exact=True).fill(words)
-    with steps.step("officer: leave the last wording: the checks", page):
+    expect(refusal(page)).to_have_count(0)
+    with steps.step("officer: leave the X wording: the checks", page):
         page.keyboard.press("Tab")
         expect(refusal(page).first).to_be_visible()
 
