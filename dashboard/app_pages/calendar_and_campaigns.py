@@ -213,12 +213,12 @@ def tell(campaign_key: str, control: str, message: str) -> None:
 
 
 def done(campaign_key: str, control: str) -> None:
-    """What the last click on `control` did, if it did something, beside it (and as a toast,
-    for a reader whose eyes are elsewhere)."""
+    """What the last click on `control` did, if it did something, beside it: an alert, which a
+    screen reader announces. (Not a toast as well: Streamlit's toast is a dialog without an
+    accessible name, a serious failure in the accessibility audit.)"""
     message = st.session_state.pop(f"{DONE}{control}:{campaign_key}", None)
     if message:
         st.success(plain(message), icon=":material/check_circle:")
-        st.toast(plain(message), icon=":material/check_circle:")
 
 
 def refuse(campaign_key: str, control: str, message: str) -> None:
