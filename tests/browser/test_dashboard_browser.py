@@ -72,6 +72,14 @@ def settle(page: Page, heading: str) -> None:
     page.wait_for_function(IDLE)
 
 
+def go_to(page: Page, key: str, heading: str | None = None) -> None:
+    """Open page `key` of PAGES from the navigation, as a person does, and wait until it is
+    done (headed `heading`, the page's title unless given)."""
+    title = PAGES[key].title
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+    settle(page, heading or title)
+
+
 def assert_no_error_box(page: Page) -> None:
     for selector in ERROR_BOXES:
         boxes = page.locator(selector)
@@ -186,7 +194,5 @@ def test_navigation_offers_the_roles_pages(
 def test_page(role: str, key: str, scheme: Scheme,
               signed_in: Callable[[str, Scheme], Page]) -> None:
     page = signed_in(role, scheme)
-    nav = page.get_by_test_id("stSidebarNav")
-    nav.get_by_role("link", name=PAGES[key].title, exact=True).click()
-    settle(page, HEADINGS.get((role, key), PAGES[key].title))
+    go_to(page, key, HEADINGS.get((role, key)))
     check(page, f"{role}-{key}" if scheme == "light" else f"{role}-{key}-{scheme}")

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, ViewportSize, expect
 
-from dashboard.auth import PAGES
 from tests.browser.conftest import CHROMIUM, SCREENSHOTS
-from tests.browser.test_dashboard_browser import IDLE, check, open_tab, settle, sign_in
+from tests.browser.test_dashboard_browser import IDLE, check, go_to, open_tab, sign_in
 from tests.dashboard.conftest import OFFICER
 
 pytestmark = pytest.mark.skipif(
@@ -25,9 +24,7 @@ def test_an_officer_checks_and_plans_then_sends_for_sign_off(
     page = open_tab(browser, "light")
     try:
         sign_in(page, app_url, OFFICER)
-        title = PAGES["campaigns"].title
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-        settle(page, title)
+        go_to(page, "campaigns")
         year = page.get_by_role("combobox", name="Year")  # the page opens on this year
         year.click()
         page.get_by_role("option", name=CAMPAIGN[-4:], exact=True).click()
@@ -70,9 +67,7 @@ def test_on_a_phone_the_campaigns_page_names_campaigns_and_its_tables_start_with
     page = open_tab(browser, "light")
     try:
         sign_in(page, app_url, OFFICER)
-        title = PAGES["campaigns"].title
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-        settle(page, title)
+        go_to(page, "campaigns")
         page.set_viewport_size(PHONE)
         page.wait_for_function(IDLE)
         campaigns = page.get_by_test_id("stDataFrame").filter(has_text="Awaiting sign-off")

@@ -12,15 +12,14 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Frame, Page, expect
 
-from dashboard.auth import PAGES
 from tests.browser.conftest import CHROMIUM
 from tests.browser.test_dashboard_browser import (
     BLOCKING,
     IDLE,
     check,
     describe,
+    go_to,
     open_tab,
-    settle,
     sign_in,
 )
 from tests.dashboard.conftest import OFFICER
@@ -64,9 +63,7 @@ def test_the_officer_opens_a_post_from_the_calendar_and_moves_it(
     page = open_tab(browser, "light")
     try:
         sign_in(page, app_url, OFFICER)
-        title = PAGES["schedule"].title
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-        settle(page, title)
+        go_to(page, "schedule")
         year = page.get_by_role("combobox", name="Year")
         if "2026" not in year.inner_text():
             year.click()
@@ -110,9 +107,7 @@ def test_the_calendar_frame_passes_axe_in_the_dark_theme(browser: Browser, app_u
     page = open_tab(browser, "dark")
     try:
         sign_in(page, app_url, OFFICER)
-        title = PAGES["schedule"].title
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-        settle(page, title)
+        go_to(page, "schedule")
         frame = calendar_frame(page)
         expect(frame.locator(".fc-bg-event").first).to_be_attached()
         go_to_month(frame, "October 2026")
@@ -137,9 +132,7 @@ def test_awareness_week_names_overlap_neither_each_other_nor_the_posts(
     page = open_tab(browser, "light")
     try:
         sign_in(page, app_url, OFFICER)
-        title = PAGES["schedule"].title
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-        settle(page, title)
+        go_to(page, "schedule")
         frame = calendar_frame(page)
         expect(frame.locator(".fc-bg-event").first).to_be_attached()
         go_to_month(frame, "October 2026")

@@ -10,9 +10,8 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from campaigns.storage import db
-from dashboard.auth import PAGES
 from tests.browser.conftest import CHROMIUM, serving
-from tests.browser.test_dashboard_browser import IDLE, check, open_tab, settle, sign_in
+from tests.browser.test_dashboard_browser import IDLE, check, go_to, open_tab, sign_in
 from tests.dashboard.conftest import APPROVER, _build
 from tests.dashboard.test_sign_off_queue import APPROVED_NAME, re_plan_with_changes
 
@@ -35,10 +34,7 @@ def test_an_approver_reads_the_changes_since_the_last_sign_off_and_approves(
         page = open_tab(browser, "light")
         try:
             sign_in(page, app_url, APPROVER)
-            title = PAGES["sign-off"].title
-            page.get_by_test_id("stSidebarNav").get_by_role("link", name=title,
-                                                            exact=True).click()
-            settle(page, title)
+            go_to(page, "sign-off")
             expect(page.get_by_role("heading", name=APPROVED_NAME)).to_be_visible()
             expect(page.get_by_text("[−someone−] [+anyone+]")).to_be_visible()
             expect(page.get_by_text("Its time moved: was Mon 12 Oct 12:30, now Mon 12 Oct "
