@@ -123,6 +123,8 @@ def pick(page: Page, label: str, option: str) -> None:
 
 
 def open_page(page: Page, key: str) -> None:
+    """Open a page from the navigation; the step ends when its heading shows (go_to of the
+    page-by-page tests also waits for its charts, which a timed step must not)."""
     title = PAGES[key].title
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
     expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
