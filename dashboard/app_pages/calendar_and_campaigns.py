@@ -7,7 +7,7 @@ import streamlit as st
 from campaigns.core.clock import utcnow
 from campaigns.storage.approval import ApprovalError
 from campaigns.storage.control import ControlError
-from dashboard import auth, components, data, queries
+from dashboard import auth, components, data, queries, sign_off_data
 from dashboard.components import plain
 from dashboard.queries import DeliveryFilter
 
@@ -134,7 +134,8 @@ def sign_off(campaign: queries.CampaignInfo) -> None:
         return
     st.markdown("**Sign off**")
     st.button(f"Approve {campaign.awaiting_sign_off} posts as {plain(viewer.name)}",
-              type="primary", on_click=approve, args=(campaign.key, campaign.name))
+              type="primary", on_click=approve,
+              args=(campaign.key, campaign.name, campaign.awaiting))
     refusal(campaign.key, "approve")
     with st.form("send-back"):
         st.text_input("Or send it back: what should change? (shown to its author)",
@@ -162,10 +163,13 @@ def pause_or_resume(campaign: queries.CampaignInfo) -> None:
 # section's one rerun, which then shows the change (each clears the cached reads) and what was
 # done, or the refusal.
 
-def approve(campaign_key: str, name: str) -> None:
+def approve(campaign_key: str, name: str, seen: tuple[tuple[int, str], ...]) -> None:
+    """Approve the posts the page showed (`seen`), or refuse if they changed meanwhile; the
+    page then reads them afresh."""
     try:
-        result = data.approve(viewer, campaign_key)
+        result = sign_off_data.approve(viewer, campaign_key, dict(seen))
     except ApprovalError as refused:
+        data.campaign_info.clear()
         refuse(campaign_key, "approve", str(refused))
     else:
         tell(campaign_key, "sign-off",

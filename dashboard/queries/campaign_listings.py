@@ -161,6 +161,9 @@ class CampaignInfo:
     #: Whether the viewer may sign it off: their role does, and they neither wrote nor
     #: edited it.
     may_sign_off: bool = False
+    #: The posts awaiting sign-off as the page shows them (delivery id, content hash): an
+    #: approval from the page approves these and refuses if any changed in the meantime.
+    awaiting: tuple[tuple[int, str], ...] = ()
 
     def sign_off_state(self) -> str:
         """Where sign-off stands, as the page says it."""
@@ -192,17 +195,20 @@ def campaign_info(
     campaign = _campaign(session, viewer, key)
     if campaign is None:
         return None
-    reasons = list(session.scalars(
-        select(Delivery.status_reason).join(Delivery.account).join(Account.organisation)
+    drafts = session.execute(
+        select(Delivery.id, Delivery.content_hash, Delivery.status_reason)
+        .join(Delivery.account).join(Account.organisation)
         .where(Delivery.campaign_id == campaign.id, Delivery.status == S.DRAFT,
-               _own_organisation(viewer))))
+               _own_organisation(viewer)).order_by(Delivery.id)).all()
+    reasons = [draft.status_reason for draft in drafts]
     sent_back = next((r for r in reasons if r.startswith("sent back by ")), "")
     return CampaignInfo(campaign.key, campaign.name, campaign.summary, campaign.author,
                         campaign.timezone, campaign.approved_by,
                         local_text(campaign.approved_at, zone), campaign.paused, len(reasons),
                         tuple(dict.fromkeys(editors_of(campaign))),
                         day_text(campaign.approved_at, zone), sent_back,
-                        viewer.may_sign_off and may_sign_off(viewer.name, campaign))
+                        viewer.may_sign_off and may_sign_off(viewer.name, campaign),
+                        tuple((draft.id, draft.content_hash) for draft in drafts))
 
 
 PREVIEW_COLUMNS = ("post", "network", "wording", "length", "limit", "fits", "problem", "text")

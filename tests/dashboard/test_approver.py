@@ -105,6 +105,25 @@ def test_an_approver_signs_off_a_campaign(
     assert any(m.value.startswith("Signed off by Ama Approver on ") for m in at.markdown)
 
 
+def test_posts_changed_while_the_approver_read_the_page_are_not_approved_unseen(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    at = campaign_page(signed_in(APPROVER), DRAFT_CAMPAIGN)
+    with db.transaction(seeded_sessions) as session:  # the officer rewords one meanwhile
+        changed = session.scalars(select(Delivery).join(Delivery.campaign).where(
+            Campaign.key == DRAFT_CAMPAIGN, Delivery.status == S.DRAFT)).first()
+        assert changed is not None
+        changed.text += " Reworded."
+        changed.content_hash = "0" * 64
+    button(at, "Approve 9 posts as Ama Approver").click().run()
+    assert [e.value for e in at.error] == [
+        "These posts changed while you were reading: look again"]
+    assert len(waiting(seeded_sessions, DRAFT_CAMPAIGN)) == 9  # nothing approved
+    at.run()  # looking again: the page reads them afresh, and Approve now takes them
+    button(at, "Approve 9 posts as Ama Approver").click().run()
+    assert not at.error and not waiting(seeded_sessions, DRAFT_CAMPAIGN)
+
+
 def test_an_approver_sends_a_campaign_back_with_a_reason(
     signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
 ) -> None:
