@@ -12,10 +12,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from campaigns.core.clock import utcnow
 from campaigns.formats.reports.values import ALL, OFFENCES
 from campaigns.storage.users import BOARD, Viewer
 from dashboard.insights.awareness import campaigns_by_event, event_windows
-from dashboard.insights.periods import long_date
+from dashboard.insights.periods import ended_weeks, long_date
 from dashboard.insights.reports import reporting_areas, weekly_reports
 from dashboard.queries import SYNTHETIC_LABEL
 
@@ -49,6 +50,9 @@ class EffectResult:
     #: was fitted just now rather than found already stored under it.
     fingerprint: str = ""
     fitted: bool = False
+    #: The window had not ended on the day of the estimate: it is provisional, from the weeks
+    #: so far, and is written in the present tense.
+    ongoing: bool = False
 
     @property
     def label(self) -> str:
@@ -63,17 +67,75 @@ class EffectResult:
         return [*(self.estimate.caveats if self.estimate is not None else []), *self.notes]
 
     def explanation(self) -> str:
-        """The estimate in plain English (campaigns.analysis.effect.describe), without its
-        caveats, which `caveats` lists."""
-        from campaigns.analysis.effect import describe
-
-        whose = (f"The partnership's campaign {self.campaign} ran in this window."
-                 if self.campaign else
-                 f"No campaign for {self.label} is recorded in Chorus: this asks only "
-                 "whether reports moved during the event's dates.")
+        """The estimate in plain English, with no statistical terms (those are in
+        `statistics`) and without its caveats (`caveats` lists them); in the present tense,
+        and said to be provisional, while the window has not ended."""
+        if self.campaign:
+            verb = "is running" if self.ongoing else "ran"
+            whose = f"The partnership's campaign {self.campaign} {verb} in this window."
+        else:
+            whose = (f"No campaign for {self.label} is recorded in Chorus: this asks only "
+                     "whether reports moved during the event's dates.")
         if self.estimate is None:
             return f"{whose} No estimate: {self.reason}"
-        return f"{whose} {describe(replace(self.estimate, caveats=[]))}"
+        return " ".join([whose, *plain_estimate(self.estimate, ongoing=self.ongoing)])
+
+    def statistics(self) -> str:
+        """The model and its figures, for the methods ('' without an estimate)."""
+        e = self.estimate
+        if e is None:
+            return ""
+        low, high = e.percent_ci
+        p_value = "p < 0.001" if e.p_value < 0.001 else f"p = {e.p_value:.3f}"
+        return (f"{self.label}: {e.model} A {e.family} model on {e.n_weeks} weeks of counts "
+                f"({e.n_weeks_before} of them before the window, which counts as "
+                f"{e.campaign_weeks:.1f} weeks). Rate ratio {e.rate_ratio:.2f}, "
+                f"{round(e.confidence * 100)}% confidence interval {e.ci_low:.2f} to "
+                f"{e.ci_high:.2f} (a change of {low:+.0f}% to {high:+.0f}%); {p_value}. "
+                f"Dispersion {e.dispersion:.2f} (1 would be Poisson); lag-one "
+                f"autocorrelation of the residuals {e.autocorrelation:.2f}, allowed for in "
+                "the standard errors.")
+
+
+def _compared(percent: float) -> str:
+    if abs(percent) < 0.5:
+        return "about the same as"
+    return f"{abs(percent):.0f}% {'higher' if percent > 0 else 'lower'} than"
+
+
+def plain_estimate(estimate: Any, *, ongoing: bool) -> list[str]:
+    """What an estimate says, in sentences a board member reads without a statistics
+    course: the change, the range it probably lies in, and whether it could be chance."""
+    low, high = estimate.percent_ci
+    window = _dates(estimate.intervention_start, estimate.intervention_end
+                    or estimate.intervention_start)
+    lead = "In these synthetic figures, " if estimate.synthetic else ""
+    if ongoing:
+        change = (f"{lead}so far in the campaign ({window}), weekly reports are an estimated "
+                  f"{_compared(estimate.percent_change)} the trend and seasonal pattern of the "
+                  "other weeks predict")
+        first = ("The window has not ended, so this estimate is provisional: it uses only "
+                 "the weeks that have ended so far, and will change as the rest come in.")
+    else:
+        change = (f"{lead}during the campaign ({window}), weekly reports were an estimated "
+                  f"{_compared(estimate.percent_change)} the trend and seasonal pattern of the "
+                  "other weeks would predict")
+        first = ""
+    likely = f"(most likely somewhere between {_between(low)} and {_between(high)})."
+    if estimate.excludes_no_change:
+        verdict = ("A change this large is unlikely to be chance alone, but that does not show "
+                   "the campaign caused it.")
+    else:
+        verdict = ("That range includes no change at all, so these figures cannot tell the "
+                   "campaign's effect from chance.")
+    sentence = f"{change[:1].upper()}{change[1:]} {likely}"
+    return [s for s in (first, sentence, verdict) if s]
+
+
+def _between(percent: float) -> str:
+    if abs(percent) < 0.5:
+        return "no change"
+    return f"{abs(percent):.0f}% {'higher' if percent > 0 else 'lower'}"
 
 
 @dataclass(frozen=True)
@@ -85,12 +147,15 @@ class EffectYears:
     default: int
 
 
-def effect_years(*, session: Session, viewer: Viewer, area: str) -> EffectYears | None:
-    """The years of weekly figures for `area` and of the partnership's campaigns; None when
-    `area` has no weekly offence counts."""
+def effect_years(
+    *, session: Session, viewer: Viewer, area: str, today: date | None = None
+) -> EffectYears | None:
+    """The years of weekly figures (of weeks ended by `today`) for `area` and of the
+    partnership's campaigns; None when `area` has no weekly offence counts."""
     from campaigns.analysis.periods import MIN_BASELINE_WEEKS
 
-    series = weekly_offences(weekly_reports(session=session, area=area, offences_only=True))
+    series = weekly_offences(ended_weeks(
+        weekly_reports(session=session, area=area, offences_only=True), _today(today)))
     if series.empty:
         return None
     first, last = series["week"].min(), series["week"].max() + pd.Timedelta(days=6)
@@ -146,13 +211,14 @@ def _none_stored(_fingerprint: str) -> Any:
 def estimate_effects(
     series: pd.DataFrame, windows: pd.DataFrame, *, synthetic: bool,
     neighbours: pd.DataFrame | None = None,
-    stored: Callable[[str], Any] = _none_stored,
+    stored: Callable[[str], Any] = _none_stored, today: date | None = None,
 ) -> list[EffectResult]:
     """An estimate for each window with enough figures around it; the reason for the others.
 
     `neighbours` are the windows (these and others) whose nearness is worth a caveat.
     `stored` gives the estimate already fitted on the same figures (by their fingerprint), or
-    None; only the windows it has none for are fitted.
+    None; only the windows it has none for are fitted. A window that has not ended by
+    `today` (when given) is marked `ongoing`.
     """
     from campaigns.analysis.effect import estimate_effect, fingerprint
     from campaigns.analysis.periods import campaign_exposure
@@ -162,7 +228,7 @@ def estimate_effects(
     for window in windows.to_dict("records"):
         start, end = window["start"], window["end"]
         base = EffectResult(window["name"], int(window["year"]), start, end,
-                            window["campaign"])
+                            window["campaign"], ongoing=today is not None and end >= today)
         local = local_series(series, start, end)
         weeks = pd.DatetimeIndex(local["week"])
         exposure = float(campaign_exposure(weeks, start, end).sum()) if len(weeks) else 0.0
@@ -242,13 +308,15 @@ def effect_table(results: Sequence[EffectResult], synthetic: bool) -> pd.DataFra
         if e is None:
             rows.append({**row, "what it shows": f"Not estimated: {r.reason}"})
             continue
+        shows = (f"so far (the window has not ended; provisional): {_verdict(e)}"
+                 if r.ongoing else _verdict(e))
         low, high = e.percent_ci
         rows.append({
             **row, "rate ratio": f"{e.rate_ratio:.2f}", "change": f"{e.percent_change:+.0f}%",
             "95% interval (rate ratio)": f"{e.ci_low:.2f} to {e.ci_high:.2f}",
             "95% interval (change)": f"{low:+.0f}% to {high:+.0f}%",
             "p-value": "<0.001" if e.p_value < 0.001 else f"{e.p_value:.3f}",
-            "weeks of figures": str(e.n_weeks), "what it shows": _verdict(e),
+            "weeks of figures": str(e.n_weeks), "what it shows": shows,
         })
     frame = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
     return frame.astype({c: object for c in EFFECT_COLUMNS if c != "year"}).fillna("")
@@ -276,19 +344,27 @@ def effects_note(results: Sequence[EffectResult]) -> str:
     )
 
 
-def effects(*, session: Session, viewer: Viewer, area: str, year: int) -> Effects:
+def _today(today: date | None) -> date:
+    return today if today is not None else utcnow().date()
+
+
+def effects(
+    *, session: Session, viewer: Viewer, area: str, year: int, today: date | None = None
+) -> Effects:
     """The estimated effect of each awareness window of `year` on weekly offences reported in
-    `area`, with all sources added together. Estimates stored earlier for the same figures
+    `area`, with all sources added together, from the weeks that have ended by `today`
+    (default: today, UTC). Estimates stored earlier for the same figures
     (campaigns.storage.effects) are used as they are; `store_fitted` keeps the others."""
     from campaigns.storage.effects import stored_estimate
 
-    reports = weekly_reports(session=session, area=area, offences_only=True)
+    today = _today(today)
+    reports = ended_weeks(weekly_reports(session=session, area=area, offences_only=True), today)
     series = weekly_offences(reports)
     synthetic = bool(reports["synthetic"].any())
     around = event_windows(session=session, viewer=viewer, years=[year - 1, year, year + 1])
     windows = around[around["year"] == year].reset_index(drop=True)
     results = estimate_effects(series, windows, synthetic=synthetic, neighbours=around,
-                               stored=partial(stored_estimate, session=session))
+                               stored=partial(stored_estimate, session=session), today=today)
     return Effects(area, year, synthetic, tuple(results), effects_note(results),
                    effect_table(results, synthetic))
 
@@ -312,8 +388,9 @@ def fit_first_effects(*, session: Session, now: datetime) -> int:
     runs this before it starts, so that the first visitor does not wait for the fitting."""
     fitted = 0
     for area in reporting_areas(session=session):
-        years = effect_years(session=session, viewer=EVERYTHING, area=area)
+        years = effect_years(session=session, viewer=EVERYTHING, area=area, today=now.date())
         if years is not None:
-            found = effects(session=session, viewer=EVERYTHING, area=area, year=years.default)
+            found = effects(session=session, viewer=EVERYTHING, area=area, year=years.default,
+                            today=now.date())
             fitted += store_fitted(found, session=session, now=now)
     return fitted

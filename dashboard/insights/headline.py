@@ -24,9 +24,10 @@ class Figure:
 
 
 def change(now: int, before: int) -> str | None:
-    """The change on the previous period, as st.metric shows it: '+120 (+12%)'."""
+    """The change on the previous period, as st.metric shows it: '+120 (+12%)', or 'up from
+    none' (short enough for a phone's half width)."""
     if before == 0:
-        return None if now == 0 else f"+{now:,} (none before)"
+        return None if now == 0 else "up from none"
     return f"{now - before:+,} ({(now - before) / before:+.0%})"
 
 
@@ -49,22 +50,27 @@ def headline(
     """
     now, before = _split(reach, period)
     compared = f"Change on the previous {period.weeks} weeks."
-    prefix, label, whose = "", "", "real accounts"
+    prefix, whose = "", "real accounts"
+    # Labels short enough for two figures side by side on a phone, whole.
+    labels = ["Posts", "Reach", "Engagement"]
     if sandbox_only(reach):
-        prefix, label, whose = "sandbox ", " — sandbox", "sandbox accounts, which reach no one"
+        prefix, whose = "sandbox ", "sandbox accounts, which reach no one"
+        labels = ["Sandbox posts", "Sandbox reach", "Sandbox actions"]
     posts, shown, engaged = (f"{prefix}{m}" for m in REACH_MEASURES)
     figures = [
-        Figure(f"Posts{label}", f"{now[posts].sum():,}",
+        Figure(labels[0], f"{now[posts].sum():,}",
                change(int(now[posts].sum()), int(before[posts].sum())),
                f"Posts sent from {whose} in these weeks. " + compared),
-        Figure(f"Reach (impressions){label}", f"{now[shown].sum():,}",
+        Figure(labels[1], f"{now[shown].sum():,}",
                change(int(now[shown].sum()), int(before[shown].sum())),
-               f"Times the posts of {whose} were shown, as the networks count them, gained "
+               f"Impressions: times the posts of {whose} were shown, as the networks count "
+               "them, gained "
                "in these weeks (by posts of any date). Mastodon and Bluesky do not publish "
                "impressions, so their posts add engagement only. " + compared),
-        Figure(f"Engagement{label}", f"{now[engaged].sum():,}",
+        Figure(labels[2], f"{now[engaged].sum():,}",
                change(int(now[engaged].sum()), int(before[engaged].sum())),
-               f"Likes, reposts, replies and quotes gained by the posts of {whose} in these "
+               f"Engagement (actions): likes, reposts, replies and quotes gained by the posts "
+               f"of {whose} in these "
                "weeks. " + compared),
     ]
     figures.append(_reports_figure(reports, period, threshold))
@@ -77,7 +83,7 @@ def _split(frame: pd.DataFrame, period: Period) -> tuple[pd.DataFrame, pd.DataFr
 
 
 def _reports_figure(reports: pd.DataFrame | None, period: Period, threshold: int) -> Figure:
-    label = "Reports (offences)"
+    label = "Reports"
     if reports is None:
         return Figure(label, "no figures", None, "No weekly reporting figures have been "
                       "imported (see the Data page).", coloured=False)

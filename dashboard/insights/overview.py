@@ -10,13 +10,14 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from campaigns.analysis.disclosure import TOTAL
+from campaigns.formats.reports.values import ALL, OFFENCES
 from campaigns.storage.users import Viewer
 from dashboard.insights.awareness import event_windows, windows_in
 from dashboard.insights.freshness import freshness
-from dashboard.insights.headline import Figure, headline, sandbox_note
+from dashboard.insights.headline import Figure, headline, sandbox_note, sandbox_only
 from dashboard.insights.networks import network_reach
 from dashboard.insights.partners import campaign_reach, contribution, contribution_summary
-from dashboard.insights.periods import Period, week_key
+from dashboard.insights.periods import Period, ended_weeks, local_today, week_key
 from dashboard.insights.reach import (
     by_campaign,
     by_network,
@@ -32,6 +33,7 @@ from dashboard.insights.reports import (
     suppressed_reports,
     weekly_reports,
 )
+from dashboard.insights.story import Totals, Window, notice, period_line, summary
 from dashboard.queries import SYNTHETIC_LABEL
 
 # ---- the weekly table -------------------------------------------------------------------------
@@ -86,6 +88,26 @@ class BoardOverview:
     networks: pd.DataFrame
     campaigns: pd.DataFrame
     freshness: pd.DataFrame
+    totals: Totals
+    today: date
+
+    @property
+    def period_line(self) -> str:
+        return period_line(self.period, self.today)
+
+    @property
+    def story(self) -> list[str]:
+        """The plain sentences under the headline figures."""
+        windows = [Window(f"{n} {y}", s, e) for n, y, s, e in zip(
+            self.windows["name"], self.windows["year"], self.windows["start"],
+            self.windows["end"], strict=True)] if not self.windows.empty else []
+        return summary(self.totals, windows=windows, today=self.today)
+
+    @property
+    def notice(self) -> str:
+        """The page's one notice on sandbox or synthetic figures ('' if all are real)."""
+        return notice(synthetic_area=self.area if self.synthetic else None,
+                      sandbox_note=self.sandbox_note)
 
     @property
     def weekly_summary(self) -> str:
@@ -111,15 +133,48 @@ class BoardOverview:
              for f in self.figures])
 
 
+def totals(
+    reach: pd.DataFrame, reports: pd.DataFrame | None, period: Period, area: str | None,
+    threshold: int,
+) -> Totals:
+    """The totals the headline figures and the story are written from (reach and reports of
+    both periods, as `board_overview` reads them)."""
+    prefix = "sandbox " if sandbox_only(reach) else ""
+    now = reach[reach["week"] >= pd.Timestamp(period.first_week)]
+    before = reach[reach["week"] < pd.Timestamp(period.first_week)]
+    found: dict[str, object] = {}
+    if reports is not None:
+        offences = reports[(reports["strand"] == ALL) & (reports["measure"] == OFFENCES)]
+        inside = offences["week"] >= pd.Timestamp(period.first_week)
+        if inside.any():
+            found = {"reports": int(offences.loc[inside, "count"].sum()),
+                     "reports_before": int(offences.loc[~inside, "count"].sum()),
+                     "report_weeks": int(inside.sum()),
+                     "report_weeks_before": int((~inside).sum())}
+    return Totals(
+        weeks=period.weeks, posts=int(now[f"{prefix}posts"].sum()),
+        impressions=int(now[f"{prefix}impressions"].sum()),
+        engagements=int(now[f"{prefix}engagements"].sum()),
+        impressions_before=int(before[f"{prefix}impressions"].sum()),
+        sandbox_only=bool(prefix), area=area, threshold=threshold,
+        synthetic=bool(reports is not None and reports["synthetic"].any()),
+        **found)  # type: ignore[arg-type]
+
+
 def board_overview(
     *, session: Session, viewer: Viewer, period: Period, area: str | None, zone: str,
-    threshold: int,
+    threshold: int, today: date | None = None,
 ) -> BoardOverview:
+    """Everything the board page shows for `period` and `area`. Report counts are those of
+    weeks that have ended by `today` (default: today in `zone`): a week still going on has no
+    final figure, and none is dated in the future."""
+    today = today if today is not None else local_today(zone)
     both = Period(period.previous().first_week, 2 * period.weeks)
     rows = reach_rows(session=session, viewer=viewer, period=both, zone=zone)
     reach = weekly_reach(rows, both)
-    reports = (weekly_reports(session=session, area=area, first=both.first_week,
-                              last=period.last_day) if area is not None else None)
+    reports = (ended_weeks(weekly_reports(session=session, area=area, first=both.first_week,
+                                          last=period.last_day), today)
+               if area is not None else None)
     current = reach[reach["week"] >= pd.Timestamp(period.first_week)].reset_index(drop=True)
     years = range(period.first_week.year - 1, period.last_day.year + 1)
     windows = windows_in(event_windows(session=session, viewer=viewer, years=years),
@@ -144,5 +199,6 @@ def board_overview(
         partners=partners, partners_summary=contribution_summary(partners),
         networks=network_reach(by_network(rows, period)),
         campaigns=campaign_reach(by_campaign(rows, period)),
-        freshness=freshness(session=session, zone=zone, area=area),
+        freshness=freshness(session=session, zone=zone, area=area, today=today),
+        totals=totals(reach, reports, period, area, threshold), today=today,
     )

@@ -47,6 +47,27 @@ def period_ending(day: date, weeks: int) -> Period:
     return Period(monday - timedelta(weeks=weeks - 1), weeks)
 
 
+def last_ended_sunday(today: date) -> date:
+    """The last day of the latest week that has ended by `today` (a week ends when its Sunday
+    is over, so on a Sunday it is the Sunday before)."""
+    return today - timedelta(days=today.weekday() + 1)
+
+
+def ended_weeks(frame: pd.DataFrame, today: date) -> pd.DataFrame:
+    """The rows of weeks (a 'week' column of Mondays) that have ended by `today`: figures for
+    a week still going on, or dated in the future (a synthetic file), are left out."""
+    return frame[frame["week"] <= pd.Timestamp(last_ended_sunday(today) - timedelta(days=6))]
+
+
+def local_today(zone: str) -> date:
+    """Today in `zone`, by the one clock (for callers at the edge that are not given it)."""
+    from zoneinfo import ZoneInfo
+
+    from campaigns.core.clock import utcnow
+
+    return utcnow().astimezone(ZoneInfo(zone)).date()
+
+
 def weeks_label(weeks: int) -> str:
     return f"{weeks} weeks"
 
