@@ -8,6 +8,7 @@ import json
 import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -43,7 +44,7 @@ from dashboard.insights.headline import change
 from dashboard.insights.networks import network_reach
 from dashboard.insights.overview import board_overview
 from dashboard.insights.partners import campaign_reach, contribution
-from dashboard.insights.periods import Period
+from dashboard.insights.periods import Period, last_ended_sunday, long_date
 from dashboard.insights.reports import OFFENCES_SERIES, STRAND_NAMES
 from dashboard.queries import SANDBOX_LABEL, SYNTHETIC_LABEL
 from tests.conftest import CONTENT, NOW, ROOT
@@ -66,7 +67,7 @@ def signed_in(signed_in: SignedIn) -> SignedIn:
 SYNTHETIC_FILE = ROOT / "content" / "reports" / "york-synthetic-weekly-2023-2026.csv"
 ZONE = "Europe/London"
 EVERYONE_WHO_SEES_IT = (OFFICER, BOARD)
-FIGURES = ["Posts", "Reach (impressions)", "Engagement", "Reports (offences)"]
+FIGURES = ["Posts", "Reach", "Engagement", "Reports"]
 #: Four weeks, Monday 13 October to Sunday 9 November 2025: NHCAW 2025 falls in the first.
 PERIOD = Period(date(2025, 10, 13), 4)
 HARMLESS_BUTTONS = {"Sign out"}
@@ -129,7 +130,22 @@ def show_period(at: AppTest, period: Period = PERIOD) -> AppTest:
     return at
 
 
+def opened(at: AppTest, *sections: str) -> AppTest:
+    """The page with the details `sections` opened, as a reader opens them (they are drawn
+    only once opened)."""
+    for key in sections:
+        at.session_state[key] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+WEEKLY, EFFECTS, METHODS, NETWORKS, SOURCES = (
+    "board-weekly", "board-effects", "board-methods", "board-networks", "board-sources")
+
+
 def weekly_table(at: AppTest) -> pd.DataFrame:
+    opened(at, WEEKLY)
     found = [f for f in frames(at) if "awareness events" in f.columns]
     assert len(found) == 1
     return found[0].set_index("week")
@@ -240,8 +256,8 @@ def test_headline_figures_compare_the_period_with_the_one_before(
     assert not at.error, [e.value for e in at.error]
     figures = {m.label: m for m in at.metric}
     assert list(figures) == FIGURES
-    assert figures["Reach (impressions)"].value == "600"
-    assert figures["Reach (impressions)"].proto.delta == "+600 (none before)"
+    assert figures["Reach"].value == "600"
+    assert figures["Reach"].proto.delta == "up from none"
     assert figures["Engagement"].value == "13"
     with seeded_sessions() as session:
         offences = session.scalar(
@@ -253,8 +269,8 @@ def test_headline_figures_compare_the_period_with_the_one_before(
                 ReportCount.strand == "all", ReportCount.measure == "offences",
                 ReportCount.period_start.between(PERIOD.previous().first_week,
                                                  PERIOD.first_week - timedelta(days=1))))
-    assert figures["Reports (offences)"].value == f"{offences:,}"
-    assert figures["Reports (offences)"].proto.delta == change(offences, before)
+    assert figures["Reports"].value == f"{offences:,}"
+    assert figures["Reports"].proto.delta == change(offences, before)
     assert any("50 impressions" in w.value and SANDBOX_LABEL in w.value for w in at.warning)
 
 
@@ -271,7 +287,7 @@ def test_the_weekly_table_shows_the_seeded_reach_beside_the_reports(
     assert weekly.loc["Total", "sandbox impressions"] == 50
     assert "National Hate Crime Awareness Week 2025" in weekly.loc["2025-10-13",
                                                                    "awareness events"]
-    assert (weekly["synthetic"] == SYNTHETIC_LABEL).all()
+    assert (weekly["figures"] == SYNTHETIC_LABEL).all()
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert specs[0]["description"].startswith("Bar chart of the impressions gained each week")
     assert specs[1]["description"].startswith("Line chart of the weekly hate crime reports")
@@ -305,7 +321,12 @@ def test_the_effect_of_nhcaw_2025_is_shown_with_its_interval_and_caveats(
     import_synthetic(seeded_sessions)
     at = signed_in(person)
     assert not at.exception
-    assert any(w.value.startswith(SYNTHETIC_LABEL) for w in at.warning)
+    # One notice, at the top, however many tables and charts carry the label.
+    assert [w.value for w in at.warning if SYNTHETIC_LABEL in w.value] == [
+        w.value for w in at.warning][:1]
+    assert at.warning[0].value.startswith(SYNTHETIC_LABEL)
+    opened(at, EFFECTS, METHODS)
+    assert len([w for w in at.warning if SYNTHETIC_LABEL in w.value]) == 1
     years = next(s for s in at.selectbox if s.label == "Awareness windows in")
     assert years.options == ["2027", "2026", "2025", "2024", "2023"]  # 2027: Chorus campaigns
     assert years.value == 2026  # the latest year with figures around its windows
@@ -316,13 +337,18 @@ def test_the_effect_of_nhcaw_2025_is_shown_with_its_interval_and_caveats(
         2026, "National Hate Crime Awareness Week 2026")
     # The finding comes first, beside the event, where it is in view at 1280 px; the event's
     # name stays in view when the table is scrolled sideways on a phone.
-    shown = next(d for d in at.dataframe if "rate ratio" in d.value.columns)
+    # The board's table is the finding beside the event; the statistics are in the methods.
+    shown = next(d for d in at.dataframe if "what it shows" in d.value.columns
+                 and "rate ratio" not in d.value.columns)
     assert list(shown.proto.column_order)[:5] == [
         "event", "year", "what it shows", "change", "95% interval (change)"]
     assert json.loads(shown.proto.columns)["event"]["pinned"] is True
     explained = "\n".join(m.value for m in at.markdown)
-    assert "The partnership's campaign UK Disability History Month 2026 ran in this window." \
-        in explained, explained
+    # UK Disability History Month 2026 runs from 19 November to 20 December.
+    verb = "is running" if date.today() <= date(2026, 12, 20) else "ran"
+    assert f"The partnership's campaign UK Disability History Month 2026 {verb} in this " \
+        "window." in explained, explained
+    assert "rate ratio" not in explained.split("The statistics")[0].lower()
     choose(at, "Awareness windows in", 2025)
     table = next(f for f in frames(at) if "rate ratio" in f.columns)
     assert set(table["year"]) == {2025}
@@ -363,7 +389,7 @@ def test_a_window_too_early_in_the_figures_says_why_it_has_no_estimate(
     signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
 ) -> None:
     import_synthetic(seeded_sessions)
-    at = choose(signed_in(BOARD), "Awareness windows in", 2023)
+    at = choose(opened(signed_in(BOARD), METHODS), "Awareness windows in", 2023)
     table = next(f for f in frames(at) if "rate ratio" in f.columns).set_index("event")
     assert table.loc["Refugee Week", "what it shows"] == (
         "Not estimated: Only 24 weeks before the campaign; at least 26 are needed.")
@@ -373,10 +399,10 @@ def test_a_window_too_early_in_the_figures_says_why_it_has_no_estimate(
 def test_without_weekly_figures_the_page_says_why_there_is_no_estimate(
     signed_in: SignedIn,
 ) -> None:
-    at = signed_in(BOARD)
+    at = opened(signed_in(BOARD), EFFECTS)
     assert not at.exception and not at.error
     assert [m.label for m in at.metric] == FIGURES
-    assert {m.label: m.value for m in at.metric}["Reports (offences)"] == "no figures"
+    assert {m.label: m.value for m in at.metric}["Reports"] == "no figures"
     assert any("once weekly reporting figures are imported" in i.value for i in at.info)
 
 
@@ -385,14 +411,18 @@ def test_freshness_and_sources_name_the_synthetic_file_and_its_citation(
 ) -> None:
     seed_known_reach(seeded_sessions)
     import_synthetic(seeded_sessions)
-    at = show_period(signed_in(BOARD))
+    at = opened(show_period(signed_in(BOARD)), SOURCES)
     freshness = next(f for f in frames(at) if "what" in f.columns).set_index("what")
-    assert freshness.loc["Latest reporting figures for York", "latest"] == "27 December 2026"
+    # The file runs to 27 December 2026; the latest figures are those of the latest week
+    # that has ended, never a week still going on or to come.
+    today = datetime.now(ZoneInfo(ZONE)).date()
+    assert freshness.loc["Latest reporting figures for York", "latest"] == long_date(
+        min(last_ended_sunday(today), date(2026, 12, 27)))
     assert freshness.loc["Engagement last read", "latest"] == "2025-11-09 23:30 GMT"
     assert "york-synthetic-weekly-2023-2026.csv, by test" in freshness.loc[
         "Last import of reporting figures", "detail"]
     sources = next(f for f in frames(at) if "citation" in f.columns)
-    assert sources["synthetic"].tolist() == [SYNTHETIC_LABEL]
+    assert sources["figures"].tolist() == [SYNTHETIC_LABEL]
     assert sources["citation"].str.contains("synthetic demo data").all()
 
 
@@ -450,7 +480,7 @@ def test_the_board_aggregates_agree_on_every_backend(sessions: sessionmaker[Sess
     weekly = board.weekly.set_index("week")
     assert weekly.loc["Total", ["impressions", "sandbox impressions"]].tolist() == [600, 50]
     assert board.partners["impressions"].tolist() == [600, 50]
-    assert {f.label: f.value for f in board.figures}["Reach (impressions)"] == "600"
+    assert {f.label: f.value for f in board.figures}["Reach"] == "600"
     assert years is not None and years.default == 2026
     nhcaw = next(r for r in effects.results if r.label == "National Hate Crime Awareness Week 2025")
     assert nhcaw.estimate is not None and nhcaw.estimate.synthetic
@@ -531,7 +561,7 @@ def test_the_board_page_keeps_what_it_fits_and_shows_it_again_without_fitting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import_synthetic(seeded_sessions)
-    at = signed_in(BOARD)
+    at = opened(signed_in(BOARD), METHODS)
     shown = next(f for f in frames(at) if "rate ratio" in f.columns)
     with seeded_sessions() as session:
         stored = session.scalar(select(func.count()).select_from(StoredEffectEstimate))
@@ -552,15 +582,17 @@ def test_the_estimates_the_board_sees_first_can_be_fitted_before_anyone_visits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import_synthetic(seeded_sessions)
-    assert startup.fit_first_effects(seeded_sessions, now=NOW) > 0
-    assert startup.fit_first_effects(seeded_sessions, now=NOW) == 0  # already stored
+    # As `chorus dashboard` does, on the day the board visits (estimates use the weeks ended
+    # by then).
+    now = datetime.now(UTC)
+    assert startup.fit_first_effects(seeded_sessions, now=now) > 0
+    assert startup.fit_first_effects(seeded_sessions, now=now) == 0  # already stored
 
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("fitted on the page")
 
     monkeypatch.setattr("campaigns.analysis.effect.estimate_effect", refuse)
-    at = signed_in(BOARD)
-    assert not at.exception
+    at = opened(signed_in(BOARD), METHODS)
     assert (next(f for f in frames(at) if "rate ratio" in f.columns)["rate ratio"] != "").any()
 
 
@@ -594,9 +626,12 @@ def test_engagement_is_shown_for_each_network(
     ]
     assert network_reach(reach.by_network(rows, PERIOD)).to_dict(
         "records") == expected
-    at = show_period(signed_in(BOARD))
+    at = opened(show_period(signed_in(BOARD)), NETWORKS)
     shown = next(f for f in frames(at) if f.columns[0] == "network")
-    assert shown.to_dict("records") == expected
+    # The sandbox label stays on each row, under 'figures'; the page says what it means once.
+    assert shown.to_dict("records") == [
+        {**{k: v for k, v in row.items() if k != "sandbox"}, "figures": row["sandbox"]}
+        for row in expected]
     assert any("Mastodon: 1 posts, 10 engagements" in m.value for m in at.markdown)
     assert {m.label: m.value for m in at.metric}["Engagement"] == "30"
 
@@ -611,8 +646,8 @@ def test_with_only_sandbox_posts_the_figures_are_the_sandboxs_and_say_so(
         read(session, sandbox, "2025-10-16 11:00", 50, likes=3)
     at = show_period(signed_in(BOARD))
     figures = {m.label: m.value for m in at.metric}
-    assert figures == {"Posts — sandbox": "1", "Reach (impressions) — sandbox": "50",
-                       "Engagement — sandbox": "3", "Reports (offences)": "no figures"}
+    assert figures == {"Sandbox posts": "1", "Sandbox reach": "50",
+                       "Sandbox actions": "3", "Reports": "no figures"}
     assert any("the figures above are the sandbox's" in w.value for w in at.warning)
 
 
