@@ -319,15 +319,19 @@ def headline_figures(figures: Sequence[Figure]) -> None:
 
 def charts_with_table(
     charts: Sequence[tuple[alt.LayerChart, str]], *, title: str, summary: str,
-    frame: pd.DataFrame,
+    frame: pd.DataFrame, columns: Mapping[str, Any] | None = None, hide: Sequence[str] = (),
+    lines: int = 1,
 ) -> None:
-    """Charts one above the other (so their weeks line up), each with its description, then
-    the summary sentence and the table of every number they draw."""
+    """Charts one above the other, each with its description, then the summary sentence and
+    the table of every number they draw; `columns`, `hide` and `lines` as for `table`. Charts
+    of weeks share one time scale and one y-axis width (`dashboard.charts`), so a week or an
+    awareness window sits at the same place in each."""
     st.header(plain(title))
     st.write(plain(summary))
     for chart, description in charts:
         st.altair_chart(described(chart, description), width="stretch")
-    table(frame, name=f"{title}: the numbers in the charts")
+    table(frame, name=f"{title}: the numbers in the charts", columns=columns, hide=hide,
+          lines=lines)
 
 
 def effect_explanation(result: EffectResult) -> None:
