@@ -22,6 +22,8 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard.charts import described
+
 #: Spreadsheets open UTF-8 CSV correctly only with a byte-order mark.
 CSV_ENCODING = "utf-8-sig"
 #: What makes a spreadsheet read a cell as a formula (OWASP's CSV injection guidance), which
@@ -30,7 +32,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: A number written as text ("-3", "+12%", "1,200.5"): a spreadsheet reads it as a number, so
 #: it is left as it is.
 _NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?")
-PNG_SCALE = 2
+#: A chart in the pack is drawn PACK_WIDTH px wide (a landscape A4 page's text width at about
+#: 110 dpi, with words at 11 px, about 10 pt when printed) and saved at PNG_SCALE times that:
+#: 1,800 px, which prints sharp at A4.
+PACK_WIDTH, PNG_SCALE = 900, 2
+#: The pack's charts are printed: their words in black, not the page's text colour.
+PRINT_TEXT = "#000000"
 
 
 class ImagesUnavailable(RuntimeError):
@@ -89,8 +96,10 @@ def images_available() -> bool:
 
 
 def _titled(chart: PackChart) -> Any:
-    """The chart as a file shows it: with its title and its description (accessible name)."""
-    return chart.chart.properties(title=chart.title, description=chart.description)
+    """The chart as a file shows it: PACK_WIDTH wide, with its title and its description
+    (accessible name), laid out as the page lays it out (`dashboard.charts.described`)."""
+    sized = chart.chart.properties(title=chart.title, width=PACK_WIDTH)
+    return described(sized, chart.description, text=PRINT_TEXT)
 
 
 def svg_bytes(chart: PackChart) -> bytes:

@@ -276,7 +276,7 @@ LEGEND_LAYOUT = alt.ExprRef(expr="{bottom: {direction: 'vertical', anchor: 'star
 
 #: Room round the chart, so that the edge of a y-axis title, which Vega measures a little short
 #: once it is turned, is not cut.
-PADDING = {"left": 8, "top": 5, "right": 5, "bottom": 5}
+PADDING = {"left": 8, "top": 5, "right": 5, "bottom": 10}
 
 
 def described(chart: Any, description: str, *, text: str = CHART_TEXT) -> Any:

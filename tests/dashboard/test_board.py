@@ -618,10 +618,12 @@ def test_engagement_is_shown_for_each_network(
     with seeded_sessions() as session:
         rows = reach.reach_rows(session=session, viewer=BOARD_VIEW, period=PERIOD, zone=ZONE)
     expected = [
-        {"network": "X", "posts": 0, "impressions": 600, "engagements": 13, "sandbox": ""},
-        {"network": "Mastodon", "posts": 1, "impressions": 0, "engagements": 10, "sandbox": ""},
-        {"network": "Bluesky", "posts": 1, "impressions": 0, "engagements": 7, "sandbox": ""},
-        {"network": "X (sandbox)", "posts": 1, "impressions": 50, "engagements": 0,
+        {"network": "X", "posts": 0, "impressions": "600", "engagements": 13, "sandbox": ""},
+        {"network": "Mastodon", "posts": 1, "impressions": "not published", "engagements": 10,
+         "sandbox": ""},
+        {"network": "Bluesky", "posts": 1, "impressions": "not published", "engagements": 7,
+         "sandbox": ""},
+        {"network": "X (sandbox)", "posts": 1, "impressions": "50", "engagements": 0,
          "sandbox": SANDBOX_LABEL},
     ]
     assert network_reach(reach.by_network(rows, PERIOD)).to_dict(
