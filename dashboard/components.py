@@ -293,7 +293,9 @@ FLASH_KEY = "chorus_flash"
 def flash_and_rerun(message: str, *, beside: str | None = None) -> None:
     """Say `message` (plain text, shown as it is) on the next run, which shows the change just
     made: at the top of the page, or, `beside` an action, where that page calls `show_flash`
-    with the same name (under the button clicked), and as a toast."""
+    with the same name (under the button clicked). An alert, which a screen reader announces,
+    and never a toast: Streamlit's toast is a dialog without an accessible name (axe's
+    aria-dialog-name, serious)."""
     st.session_state[FLASH_KEY if beside is None else f"{FLASH_KEY}:{beside}"] = message
     st.rerun()
 
@@ -303,8 +305,6 @@ def show_flash(*, beside: str | None = None) -> None:
                                    None)
     if message:
         st.success(plain(message), icon=":material/check_circle:")
-        if beside is not None:
-            st.toast(plain(message), icon=":material/check_circle:")
 
 
 # ---- the board overview -----------------------------------------------------------------------

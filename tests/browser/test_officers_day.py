@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import officers_day as day
 from tests.browser.conftest import CHROMIUM, SCREENSHOTS, serving
-from tests.browser.test_dashboard_browser import screenshot
+from tests.browser.test_dashboard_browser import blocking_violations, describe, screenshot
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -27,19 +27,24 @@ TIMEOUT_MS = 30_000
 
 
 class Screenshots:
-    """Each step's screen, numbered in the order of the day."""
+    """Each step's screen, numbered in the order of the day, and the accessibility audit of
+    what it shows (every view of the day, the messages after each click included)."""
 
     def __init__(self) -> None:
         self.taken: list[Path] = []
+        self.violations: list[str] = []
 
     @contextmanager
     def step(self, name: str, page: Page) -> Iterator[None]:
         yield
         day.idle(page)
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-        name = f"officers-day-{len(self.taken) + 1:02d}-{slug}"
-        screenshot(page, name)
-        self.taken.append(SCREENSHOTS / f"{name}.png")
+        shot = f"officers-day-{len(self.taken) + 1:02d}-{slug}"
+        screenshot(page, shot)
+        self.taken.append(SCREENSHOTS / f"{shot}.png")
+        blocking = blocking_violations(page)
+        if blocking:
+            self.violations.append(f"{name}: {describe(blocking)}")
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +115,4 @@ def test_an_officer_takes_a_post_from_idea_to_scheduled_in_the_browser(
         officer.context.close()
         approver.context.close()
     assert all(path.stat().st_size > 0 for path in steps.taken)
+    assert not steps.violations, "\n".join(steps.violations)

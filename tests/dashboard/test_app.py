@@ -602,7 +602,7 @@ def test_the_campaign_picker_and_the_campaigns_table_name_campaigns_by_their_nam
     assert names[APPROVED_CAMPAIGN] in set(events.value["campaign"])
 
 
-def test_settling_a_post_says_so_under_the_form_and_in_a_toast(
+def test_settling_a_post_says_so_under_the_form_and_in_no_toast(
     signed_in: SignedIn, seeded: Seeded
 ) -> None:
     at = open_page(signed_in(OFFICER), "deliveries")
@@ -610,4 +610,4 @@ def test_settling_a_post_says_so_under_the_form_and_in_a_toast(
     button(at, "Record what I found").click().run()
     [said] = [s.value for s in at.success if s.value.startswith("Recorded:")]
     assert "City of York Council · X @YorkCouncilSafe" in said and "is now failed" in said
-    assert [t.value for t in at.toast] == [said]
+    assert not at.toast  # Streamlit's toast is a dialog with no accessible name
