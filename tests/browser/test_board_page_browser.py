@@ -57,9 +57,17 @@ CLIPPED = """() => {
         const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
         if (!own || el.closest('svg') || el.getClientRects().length === 0) continue;
         const style = getComputedStyle(el);
-        if (style.display === 'inline' || ['auto', 'scroll'].includes(style.overflowX)) continue;
-        if (el.scrollWidth > el.clientWidth + 1) {
-            found.push([el.textContent.trim().slice(0, 80), el.scrollWidth, el.clientWidth]);
+        if (['auto', 'scroll'].includes(style.overflowX)) continue;
+        // The text's own box, and the box that cuts it off (its nearest ancestor that hides
+        // overflow: Streamlit's labels end in an ellipsis there).
+        let cut = el;
+        for (let up = el; up && up !== main; up = up.parentElement) {
+            if (['hidden', 'clip'].includes(getComputedStyle(up).overflowX)) { cut = up; break; }
+        }
+        const wide = Math.max(el.scrollWidth, el.getBoundingClientRect().width);
+        if (el.scrollWidth > el.clientWidth + 1 || (cut !== el && wide > cut.clientWidth + 1)
+                || cut.scrollWidth > cut.clientWidth + 1) {
+            found.push([el.textContent.trim().slice(0, 80), wide, cut.clientWidth]);
         }
     }
     return found;
