@@ -129,10 +129,15 @@ def test_the_dashboard_shows_the_campaigns_engagement_and_reports(
     assert not at.error, [e.value for e in at.error]
     # Every post went to the sandbox, so the headline figures are the sandbox's, labelled.
     figures = {m.label: m.value for m in at.metric}
-    assert int(figures["Posts — sandbox"]) >= 5
-    assert int(figures["Engagement — sandbox"].replace(",", "")) > 0
-    assert int(figures["Reports (offences)"].replace(",", "")) > 0
-    assert any("the figures above are the sandbox's" in w.value for w in at.warning)
+    assert int(figures["Sandbox posts"]) >= 5
+    assert int(figures["Sandbox actions"].replace(",", "")) > 0
+    assert int(figures["Reports"].replace(",", "")) > 0
+    [notice] = [w.value for w in at.warning]  # one notice, saying whose figures they are
+    assert "the figures above are the sandbox's" in notice
+    for section in ("board-networks", "board-weekly", "board-campaigns"):  # opened, as a
+        at.session_state[section] = True                                 # reader opens them
+    at.run()
+    assert not at.exception, at.exception
     networks = next(d.value for d in at.dataframe if d.value.columns[0] == "network")
     assert set(networks["network"]) == {"X (sandbox)", "Mastodon (sandbox)", "Bluesky (sandbox)"}
     assert (networks["engagements"] > 0).all()
@@ -142,8 +147,9 @@ def test_the_dashboard_shows_the_campaigns_engagement_and_reports(
     assert weekly.loc["Total", "sandbox impressions"] > 0
     assert weekly["offences (all strands)"].astype(str).str.fullmatch(r"\d+|<5").all()
     campaigns = next(d.value for d in at.dataframe if "campaign name" in d.value.columns)
-    nhcaw = campaigns.set_index("campaign").loc["nhcaw-2026"]
+    nhcaw = campaigns.set_index("campaign name").loc["National Hate Crime Awareness Week 2026"]
     assert nhcaw["impressions"] > 0 and nhcaw["engagements"] > 0
+    assert nhcaw["figures"] == "Sandbox data — not real posts"  # labelled on its row
     text = rendered_text(at)
     assert "National Hate Crime Awareness Week" in text
     assert "synthetic" in text.lower()
