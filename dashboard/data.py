@@ -343,7 +343,8 @@ def board_overview(viewer: Viewer, period: Period, area: str | None) -> BoardOve
 @st.cache_data(ttl=TTL, show_spinner=False)
 def effect_years(viewer: Viewer, area: str) -> EffectYears | None:
     with reading() as session:
-        return effect_estimates.effect_years(session=session, viewer=viewer, area=area)
+        return effect_estimates.effect_years(session=session, viewer=viewer, area=area,
+                                             today=today())
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -351,7 +352,8 @@ def effects(viewer: Viewer, area: str, year: int) -> Effects:
     """Each window's estimate: stored ones as they are, the others fitted and then stored (a
     cache of derived figures, which even a read-only viewer's visit may fill)."""
     with reading() as session:
-        found = effect_estimates.effects(session=session, viewer=viewer, area=area, year=year)
+        found = effect_estimates.effects(session=session, viewer=viewer, area=area, year=year,
+                                         today=today())
     _store_fitted(found)
     return found
 
@@ -395,5 +397,5 @@ def import_reports(
                    upload_preview):
         cached.clear()
     # Now, while the officer waits, rather than on the board's next visit.
-    startup.fit_first_effects(sessions(), now=utcnow())
+    startup.fit_first_effects(sessions(), now=utcnow(), zone=zone())
     return result

@@ -42,11 +42,18 @@ def schema_ready(url: str, environment: Mapping[str, str]) -> bool:
     return environment.get(SCHEMA_READY_ENV) == schema_marker(url)
 
 
-def fit_first_effects(sessions: sessionmaker[Session], *, now: datetime) -> int:
+def fit_first_effects(
+    sessions: sessionmaker[Session], *, now: datetime, zone: str | None = None
+) -> int:
     """Fit and store the estimates the board page shows first; how many were fitted (none
-    when they are stored already)."""
+    when they are stored already). The day is `now`'s in `zone` (default: the configured
+    time zone, the board page's), so that the estimates fitted are those the page asks for."""
+    if zone is None:
+        from campaigns.config.settings import load_settings
+
+        zone = load_settings().timezone
     with db.transaction(sessions) as session:
-        return effect_estimates.fit_first_effects(session=session, now=now)
+        return effect_estimates.fit_first_effects(session=session, now=now, zone=zone)
 
 
 def import_app_modules() -> list[str]:

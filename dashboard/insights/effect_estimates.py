@@ -3,20 +3,26 @@ in plain English; estimates are fitted once and stored under the fingerprint of 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns.core.clock import utcnow
 from campaigns.formats.reports.values import ALL, OFFENCES
+from campaigns.storage.models import Campaign, Event, ReportCount, ReportDataset
 from campaigns.storage.users import BOARD, Viewer
 from dashboard.insights.awareness import campaigns_by_event, event_windows
-from dashboard.insights.periods import ended_weeks, long_date
+from dashboard.insights.periods import DEFAULT_ZONE, ended_weeks, local_today, long_date
 from dashboard.insights.reports import reporting_areas, weekly_reports
 from dashboard.queries import SYNTHETIC_LABEL
 
@@ -32,6 +38,89 @@ NEARBY = timedelta(weeks=4)
 EFFECT_COLUMNS = ("event", "year", "dates", "Chorus campaign", "rate ratio", "change",
                   "95% interval (rate ratio)", "95% interval (change)", "p-value",
                   "weeks of figures", "what it shows", "figures")
+
+
+# ---- results remembered in the process, under a fingerprint of what they are made from --------
+
+#: How many results are kept (each area, year and day the board looks at is one).
+REMEMBERED = 64
+_remembered: OrderedDict[Hashable, Any] = OrderedDict()
+_remembering = threading.Lock()
+
+
+def _digest(parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def calendar_fingerprint(session: Session) -> str:
+    """A digest of what the awareness windows are made from: every event's definition and
+    every campaign's event, year, name and withdrawal (a few hundred short rows at most; the
+    tables have no time of change to compare instead). A new, changed or withdrawn campaign,
+    or an edited event, gives a new digest."""
+    campaigns = session.execute(
+        select(Campaign.id, Campaign.key, Campaign.event_key, Campaign.year, Campaign.name,
+               Campaign.withdrawn).order_by(Campaign.id)).all()
+    events = session.execute(select(Event.id, Event.key, Event.name, Event.definition)
+                             .order_by(Event.id)).all()
+    return _digest([[list(r) for r in campaigns], [list(r) for r in events]])
+
+
+def reports_fingerprint(session: Session) -> str:
+    """A digest of the report counts: each dataset's id, file hash and time of import, and
+    the counts' number, highest id and two sums (one scan of one table, no rows returned):
+    an import, or a count changed in place, gives a new digest."""
+    datasets = session.execute(
+        select(ReportDataset.id, ReportDataset.file_hash, ReportDataset.imported_at,
+               ReportDataset.rows, ReportDataset.synthetic).order_by(ReportDataset.id)).all()
+    counts = session.execute(select(
+        func.count(ReportCount.id), func.max(ReportCount.id),
+        func.coalesce(func.sum(ReportCount.count), 0),
+        func.coalesce(func.sum(ReportCount.count * ReportCount.id), 0))).one()
+    return _digest([[list(r) for r in datasets], list(counts)])
+
+
+def _database(session: Session) -> tuple[str, int]:
+    """Which database a result was read from (its address and the engine in this process)."""
+    bind = session.get_bind()
+    return str(getattr(bind, "url", "")), id(bind)
+
+
+def _recall(key: Hashable) -> Any:
+    with _remembering:
+        found = _remembered.get(key)
+        if found is not None:
+            _remembered.move_to_end(key)
+        return found
+
+
+def _remember(key: Hashable, value: Any) -> None:
+    with _remembering:
+        _remembered[key] = value
+        _remembered.move_to_end(key)
+        while len(_remembered) > REMEMBERED:
+            _remembered.popitem(last=False)
+
+
+def forget_remembered() -> None:
+    """Drop every remembered result (they are never stale, only kept: this frees them)."""
+    with _remembering:
+        _remembered.clear()
+
+
+def windows(
+    *, session: Session, viewer: Viewer, years: Iterable[int], calendar: str | None = None
+) -> pd.DataFrame:
+    """`event_windows` for `years`, remembered under `calendar_fingerprint` (given, when the
+    caller has it already): the windows are worked out from the calendar's rules once, not on
+    every visit. A copy, so that a caller may change it."""
+    calendar = calendar if calendar is not None else calendar_fingerprint(session)
+    wanted = tuple(sorted(set(years)))
+    key = ("windows", _database(session), calendar, wanted, viewer.sees_everything)
+    found = _recall(key)
+    if found is None:
+        found = event_windows(session=session, viewer=viewer, years=wanted)
+        _remember(key, found)
+    return found.copy()
 
 
 @dataclass(frozen=True)
@@ -152,18 +241,33 @@ def effect_years(
 ) -> EffectYears | None:
     """The years of weekly figures (of weeks ended by `today`) for `area` and of the
     partnership's campaigns; None when `area` has no weekly offence counts."""
+    today = _today(today)
+    calendar = calendar_fingerprint(session)
+    key = ("effect years", _database(session), reports_fingerprint(session), calendar, area,
+           today, viewer.sees_everything)
+    found = _recall(key)
+    if found is None:
+        found = _effect_years(session=session, viewer=viewer, area=area, today=today,
+                              calendar=calendar)
+        _remember(key, found or "none")
+    return found if isinstance(found, EffectYears) else None
+
+
+def _effect_years(
+    *, session: Session, viewer: Viewer, area: str, today: date, calendar: str
+) -> EffectYears | None:
     from campaigns.analysis.periods import MIN_BASELINE_WEEKS
 
     series = weekly_offences(ended_weeks(
-        weekly_reports(session=session, area=area, offences_only=True), _today(today)))
+        weekly_reports(session=session, area=area, offences_only=True), today))
     if series.empty:
         return None
     first, last = series["week"].min(), series["week"].max() + pd.Timedelta(days=6)
     campaigns = {year for _, year in campaigns_by_event(session, viewer)}
     years = sorted(set(range(first.year, last.year + 1)) | campaigns, reverse=True)
-    windows = event_windows(session=session, viewer=viewer, years=years)
+    found = windows(session=session, viewer=viewer, years=years, calendar=calendar)
     earliest = (first + pd.Timedelta(weeks=MIN_BASELINE_WEEKS)).date()
-    measurable = windows[(windows["start"] >= earliest) & (windows["end"] <= last.date())]
+    measurable = found[(found["start"] >= earliest) & (found["end"] <= last.date())]
     default = int(measurable["year"].max()) if not measurable.empty else years[0]
     return EffectYears(years, default)
 
@@ -345,7 +449,8 @@ def effects_note(results: Sequence[EffectResult]) -> str:
 
 
 def _today(today: date | None) -> date:
-    return today if today is not None else utcnow().date()
+    """`today`, or else today in the partnership's time zone (the board page's day)."""
+    return today if today is not None else local_today(DEFAULT_ZONE)
 
 
 def effects(
@@ -353,17 +458,39 @@ def effects(
 ) -> Effects:
     """The estimated effect of each awareness window of `year` on weekly offences reported in
     `area`, with all sources added together, from the weeks that have ended by `today`
-    (default: today, UTC). Estimates stored earlier for the same figures
-    (campaigns.storage.effects) are used as they are; `store_fitted` keeps the others."""
+    (default: today in periods.DEFAULT_ZONE, as the board page's). Estimates stored earlier
+    for the same figures (campaigns.storage.effects) are used as they are; `store_fitted`
+    keeps the others.
+
+    Remembered in this process under the fingerprints of the report counts and of the
+    calendar (with the area, year, day and what the viewer sees), once every estimate in it
+    was found stored: a later call on the same figures reads the fingerprints only, not the
+    counts, the calendar's rules or the estimates."""
+    today = _today(today)
+    calendar = calendar_fingerprint(session)
+    key = ("effects", _database(session), reports_fingerprint(session), calendar, area, year,
+           today, viewer.sees_everything)
+    found = _recall(key)
+    if found is None:
+        found = _effects(session=session, viewer=viewer, area=area, year=year, today=today,
+                         calendar=calendar)
+        if not any(r.fitted for r in found.results):  # else stored first, then remembered
+            _remember(key, found)
+    return found
+
+
+def _effects(
+    *, session: Session, viewer: Viewer, area: str, year: int, today: date, calendar: str
+) -> Effects:
     from campaigns.storage.effects import stored_estimate
 
-    today = _today(today)
     reports = ended_weeks(weekly_reports(session=session, area=area, offences_only=True), today)
     series = weekly_offences(reports)
     synthetic = bool(reports["synthetic"].any())
-    around = event_windows(session=session, viewer=viewer, years=[year - 1, year, year + 1])
-    windows = around[around["year"] == year].reset_index(drop=True)
-    results = estimate_effects(series, windows, synthetic=synthetic, neighbours=around,
+    around = windows(session=session, viewer=viewer, years=[year - 1, year, year + 1],
+                     calendar=calendar)
+    in_year = around[around["year"] == year].reset_index(drop=True)
+    results = estimate_effects(series, in_year, synthetic=synthetic, neighbours=around,
                                stored=partial(stored_estimate, session=session), today=today)
     return Effects(area, year, synthetic, tuple(results), effects_note(results),
                    effect_table(results, synthetic))
@@ -382,15 +509,18 @@ def store_fitted(found: Effects, *, session: Session, now: datetime) -> int:
 EVERYTHING = Viewer(id=0, email="", name="chorus dashboard", role=BOARD, organisation_key=None)
 
 
-def fit_first_effects(*, session: Session, now: datetime) -> int:
+def fit_first_effects(*, session: Session, now: datetime, zone: str = DEFAULT_ZONE) -> int:
     """Fit and store, for each reporting area, the estimates the board page shows first (its
     default year), unless they are stored already; how many were fitted. `chorus dashboard`
-    runs this before it starts, so that the first visitor does not wait for the fitting."""
+    runs this before it starts, so that the first visitor does not wait for the fitting.
+    The day is `now`'s in `zone`, as the board page's is (not UTC's: just after midnight in
+    British Summer Time the two differ)."""
+    today = now.astimezone(ZoneInfo(zone)).date()
     fitted = 0
     for area in reporting_areas(session=session):
-        years = effect_years(session=session, viewer=EVERYTHING, area=area, today=now.date())
+        years = effect_years(session=session, viewer=EVERYTHING, area=area, today=today)
         if years is not None:
             found = effects(session=session, viewer=EVERYTHING, area=area, year=years.default,
-                            today=now.date())
+                            today=today)
             fitted += store_fitted(found, session=session, now=now)
     return fitted

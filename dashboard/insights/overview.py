@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from campaigns.analysis.disclosure import TOTAL
 from campaigns.formats.reports.values import ALL, OFFENCES
 from campaigns.storage.users import Viewer
-from dashboard.insights.awareness import event_windows, windows_in
+from dashboard.insights.awareness import windows_in
+from dashboard.insights.effect_estimates import windows as event_windows
 from dashboard.insights.freshness import freshness
 from dashboard.insights.headline import Figure, headline, sandbox_note, sandbox_only
 from dashboard.insights.networks import network_reach

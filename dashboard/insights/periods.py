@@ -11,6 +11,8 @@ import pandas as pd
 #: Lengths of period the board can choose, in weeks.
 PERIOD_WEEKS = (4, 13, 26, 52)
 DEFAULT_WEEKS = 13
+#: The partnership's time zone when none is configured (campaigns.config.settings' default).
+DEFAULT_ZONE = "Europe/London"
 
 
 @dataclass(frozen=True)
