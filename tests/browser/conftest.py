@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
@@ -29,6 +30,9 @@ from campaigns.storage import db
 from campaigns.storage.reports import import_report_file
 from tests.conftest import CONTENT, NOW, ROOT
 from tests.dashboard.conftest import _build
+
+if TYPE_CHECKING:
+    from tests.browser.officers_day import Demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Flags for a closed network: no sandbox (containers), no GPU, and nothing that phones home.
@@ -163,6 +167,24 @@ def app_url(app_database_url: str, served_folder: Path) -> Iterator[str]:
     """The dashboard's address, served by `streamlit run` over a freshly seeded database."""
     with serving(app_database_url, served_folder) as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="session")
+def replayed_demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """The demo's data with its last 60 days replayed through the sandbox (posts sent,
+    engagement read): what the board's tests read. Built once per test session."""
+    from tests.browser.officers_day import build_demo
+
+    return build_demo(tmp_path_factory.mktemp("replayed-demo"), replay_days=60)
+
+
+@pytest.fixture(scope="session")
+def replayed_demo_url(replayed_demo: Demo,
+                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard over `replayed_demo`, served as the demo serves it."""
+    with serving(replayed_demo.database_url, tmp_path_factory.mktemp("replayed-demo-serve"),
+                 environment=replayed_demo.environment()) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

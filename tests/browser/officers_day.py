@@ -61,6 +61,7 @@ class Demo:
     database_url: str
     officer: SignIn
     approver: SignIn
+    board: SignIn
 
     def environment(self) -> dict[str, str]:
         """The dashboard's environment, as `chorus demo` starts it (the schema is up to date:
@@ -69,15 +70,17 @@ class Demo:
             "CHORUS_DEMO": "1", SCHEMA_READY_ENV: schema_marker(self.database_url)}
 
 
-def build_demo(folder: Path) -> Demo:
-    """The demo's data in `folder`/var, built by `chorus demo` itself with no replay."""
+def build_demo(folder: Path, replay_days: int = 0) -> Demo:
+    """The demo's data in `folder`/var, built by `chorus demo` itself, replaying its last
+    `replay_days` days through the sandbox (none: campaigns planned and signed off, nothing
+    sent yet)."""
     var = folder / "var"
     database = var / "chorus.db"
     url = f"sqlite:///{database}"
     environment = clean_environment(None) | {"CHORUS_DATABASE_URL": url}
     done = subprocess.run(
-        [sys.executable, "-m", "campaigns", "demo", "--replay-days", "0", "--no-dashboard",
-         "--sandbox-port", "0", "--exit-after-replay", "--var", str(var),
+        [sys.executable, "-m", "campaigns", "demo", "--replay-days", str(replay_days),
+         "--no-dashboard", "--sandbox-port", "0", "--exit-after-replay", "--var", str(var),
          "--content", str(ROOT / "content")],
         cwd=folder, env=environment, capture_output=True, text=True, timeout=DEMO_TIMEOUT,
         check=False)
@@ -91,7 +94,7 @@ def build_demo(folder: Path) -> Demo:
         return SignIn(email, passwords[email], names[email])
 
     return Demo(url, person("officer@demo.chorus.invalid"),
-                person("approver@demo.chorus.invalid"))
+                person("approver@demo.chorus.invalid"), person("board@demo.chorus.invalid"))
 
 
 class Steps(Protocol):

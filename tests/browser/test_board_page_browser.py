@@ -10,12 +10,8 @@ page has sandbox posts and reach beside the synthetic reporting figures.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Iterator
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -25,8 +21,8 @@ from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from campaigns.core.clock import utcnow
 from dashboard.auth import PAGES
 from dashboard.queries import SANDBOX_LABEL, SYNTHETIC_LABEL
-from tests.browser.conftest import CHROMIUM, SCREENSHOTS, clean_environment, serving
-from tests.browser.officers_day import DEMO_TIMEOUT, Demo, SignIn, pick
+from tests.browser.conftest import CHROMIUM, SCREENSHOTS
+from tests.browser.officers_day import Demo, SignIn, pick
 from tests.browser.test_dashboard_browser import (
     IDLE,
     TIMEOUT_MS,
@@ -35,7 +31,6 @@ from tests.browser.test_dashboard_browser import (
     describe,
     settle,
 )
-from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -43,8 +38,6 @@ pytestmark = pytest.mark.skipif(
 )
 SCREENS: dict[str, ViewportSize] = {"laptop": {"width": 1440, "height": 900},
                                     "phone": {"width": 390, "height": 844}}
-REPLAY_DAYS = 60
-BOARD_EMAIL = "board@demo.chorus.invalid"
 SECTIONS = ("Reach and reports, week by week", "The estimated effect of each awareness campaign",
             "How this was worked out", "Partners' contribution", "Engagement on each network",
             "Reach of each campaign", "Data freshness and sources")
@@ -72,30 +65,15 @@ CLIPPED = """() => {
     }
     return found;
 }"""
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    """The demo's data, built by `chorus demo` with its last REPLAY_DAYS days replayed."""
-    folder = tmp_path_factory.mktemp("board-demo")
-    var = folder / "var"
-    url = f"sqlite:///{var / 'chorus.db'}"
-    done = subprocess.run(
-        [sys.executable, "-m", "campaigns", "demo", "--replay-days", str(REPLAY_DAYS),
-         "--no-dashboard", "--sandbox-port", "0", "--exit-after-replay", "--var", str(var),
-         "--content", str(ROOT / "content")],
-        cwd=folder, env=clean_environment(None) | {"CHORUS_DATABASE_URL": url},
-        capture_output=True, text=True, timeout=DEMO_TIMEOUT * 2, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"chorus demo failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-    passwords = json.loads((var / "demo-sign-ins.json").read_text())
-    board = SignIn(BOARD_EMAIL, passwords[BOARD_EMAIL], "board")
-    return Demo(url, board, board)
+@pytest.fixture
+def demo(replayed_demo: Demo) -> Demo:
+    """The demo with its last 60 days replayed (tests/browser/conftest.py)."""
+    return replayed_demo
 
 
-@pytest.fixture(scope="module")
-def board_url(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(demo.database_url, tmp_path_factory.mktemp("board-serve"),
-                 environment=demo.environment()) as url:
-        yield url
+@pytest.fixture
+def board_url(replayed_demo_url: str) -> str:
+    return replayed_demo_url
 
 
 def forbidden_words(database_url: str) -> set[str]:
@@ -188,7 +166,7 @@ def whole_page(page: Page, name: str, screen: str) -> None:
 def test_a_board_member_reads_the_story_first_and_the_details_on_demand(
     browser: Browser, board_url: str, demo: Demo, screen: str
 ) -> None:
-    page = open_board(browser, board_url, demo.officer, screen)
+    page = open_board(browser, board_url, demo.board, screen)
     height = SCREENS[screen]["height"]
     try:
         assert_no_error_box(page)
@@ -224,7 +202,7 @@ def test_a_window_that_has_not_ended_is_provisional_and_in_the_present_tense(
 ) -> None:
     today = utcnow().astimezone(ZoneInfo("Europe/London")).date()
     running = running_windows(demo.database_url, today)
-    page = open_board(browser, board_url, demo.officer, "laptop")
+    page = open_board(browser, board_url, demo.board, "laptop")
     try:
         section(page, "The estimated effect of each awareness campaign").click()
         page.wait_for_function(IDLE)
@@ -256,7 +234,7 @@ def test_a_window_that_has_not_ended_is_provisional_and_in_the_present_tense(
 def test_the_latest_reporting_figures_are_of_a_week_that_has_ended(
     browser: Browser, board_url: str, demo: Demo
 ) -> None:
-    page = open_board(browser, board_url, demo.officer, "laptop")
+    page = open_board(browser, board_url, demo.board, "laptop")
     try:
         # The end of a window still running is the one date after today the page may give.
         text = re.sub(r"\(until [^)]*\)", "", page.get_by_test_id("stMain").inner_text())

@@ -14,11 +14,6 @@ board page's default period has reach, partners and networks to chart.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,10 +21,9 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from dashboard.auth import PAGES
 from dashboard.charts import LABEL_CHARS, LABEL_LINES
-from tests.browser.conftest import CHROMIUM, SCREENSHOTS, clean_environment, serving
-from tests.browser.officers_day import DEMO_TIMEOUT, Demo, SignIn
+from tests.browser.conftest import CHROMIUM, SCREENSHOTS
+from tests.browser.officers_day import Demo, SignIn
 from tests.browser.test_dashboard_browser import IDLE, TIMEOUT_MS, settle
-from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -38,8 +32,6 @@ pytestmark = pytest.mark.skipif(
 SCREENS: dict[str, ViewportSize] = {"1440": {"width": 1440, "height": 900},
                                     "1024": {"width": 1024, "height": 768},
                                     "390": {"width": 390, "height": 844}}
-REPLAY_DAYS = 60
-BOARD_EMAIL = "board@demo.chorus.invalid"
 #: The board page's sections that hold charts, and the charts they hold between them.
 SECTIONS = ("Reach and reports, week by week", "Partners' contribution",
             "Engagement on each network")
@@ -122,34 +114,15 @@ CHART_WORDS = """([slack, labelChars, labelLines]) => {
 }"""
 
 
-def build_replayed_demo(folder: Path, replay_days: int = REPLAY_DAYS) -> Demo:
-    """The demo's data in `folder`/var as tests/browser/officers_day.py `build_demo` builds it,
-    with `chorus demo` replaying its last `replay_days` days; the board member signs in."""
-    var = folder / "var"
-    url = f"sqlite:///{var / 'chorus.db'}"
-    done = subprocess.run(
-        [sys.executable, "-m", "campaigns", "demo", "--replay-days", str(replay_days),
-         "--no-dashboard", "--sandbox-port", "0", "--exit-after-replay", "--var", str(var),
-         "--content", str(ROOT / "content")],
-        cwd=folder, env=clean_environment(None) | {"CHORUS_DATABASE_URL": url},
-        capture_output=True, text=True, timeout=DEMO_TIMEOUT * 2, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"chorus demo failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-    passwords: dict[str, str] = json.loads((var / "demo-sign-ins.json").read_text())
-    board = SignIn(BOARD_EMAIL, passwords[BOARD_EMAIL], "board")
-    return Demo(url, board, board)
+@pytest.fixture
+def demo(replayed_demo: Demo) -> Demo:
+    """The demo with its last 60 days replayed (tests/browser/conftest.py)."""
+    return replayed_demo
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    return build_replayed_demo(tmp_path_factory.mktemp("charts-demo"))
-
-
-@pytest.fixture(scope="module")
-def board_url(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(demo.database_url, tmp_path_factory.mktemp("charts-serve"),
-                 environment=demo.environment()) as url:
-        yield url
+@pytest.fixture
+def board_url(replayed_demo_url: str) -> str:
+    return replayed_demo_url
 
 
 def open_charts(browser: Browser, url: str, who: SignIn, screen: ViewportSize) -> Page:
@@ -195,7 +168,7 @@ def describe(charts: list[dict[str, Any]]) -> str:
 def test_no_chart_word_is_cut_off_or_overlaps_another(
     browser: Browser, board_url: str, demo: Demo, screen: str
 ) -> None:
-    page = open_charts(browser, board_url, demo.officer, SCREENS[screen])
+    page = open_charts(browser, board_url, demo.board, SCREENS[screen])
     try:
         charts = chart_problems(page)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
