@@ -542,9 +542,9 @@ def baseline_job(url: str, weeks: int, results: Any) -> None:
 
 
 def period_bounds(weeks: int, today: date) -> tuple[date, date, date]:
-    """Mondays starting the period before, this period, and the week after this period."""
-    this_week = today - timedelta(days=today.weekday())
-    after = this_week + timedelta(weeks=1)
+    """Mondays starting the period before, this period, and the week after this period: the
+    page's default period ends with the latest week that has ended, the one before this."""
+    after = today - timedelta(days=today.weekday())  # this week's Monday: not over yet
     return after - timedelta(weeks=2 * weeks), after - timedelta(weeks=weeks), after
 
 
@@ -723,8 +723,8 @@ def report_page(page: PageTimes, base: dict[str, Any]) -> None:
     for error in first["errors"]:
         print(f"    page shows an error box: {error}")
     figures = base["figures"]
-    print(f"baseline finds, {base['weeks']} weeks to this week against the {base['weeks']} "
-          "before: " + ", ".join(f"{name} {f['now']:,} ({f['before']:,})"
+    print(f"baseline finds, {base['weeks']} weeks to the last that has ended against the "
+          f"{base['weeks']} before: " + ", ".join(f"{name} {f['now']:,} ({f['before']:,})"
                                  for name, f in figures.items()))
     compare(first["metrics"], figures)
 
