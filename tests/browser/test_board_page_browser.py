@@ -16,7 +16,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from campaigns.core.clock import utcnow
 from dashboard.auth import PAGES
@@ -29,6 +29,7 @@ from tests.browser.test_dashboard_browser import (
     assert_no_error_box,
     blocking_violations,
     describe,
+    open_section,
     settle,
 )
 
@@ -131,15 +132,9 @@ def notices(page: Page) -> list[str]:
     return [a for a in alerts if re.search(r"sandbox|synthetic", a, re.IGNORECASE)]
 
 
-def section(page: Page, name: str) -> Locator:
-    """The heading of the section `name`, which opens and closes it."""
-    return page.get_by_test_id("stExpander").locator("summary").filter(has_text=name)
-
-
 def open_sections(page: Page) -> None:
     for name in SECTIONS:
-        section(page, name).click()
-        page.wait_for_function(IDLE)
+        open_section(page, name)
     for chart in page.get_by_test_id("stVegaLiteChart").all():
         expect(chart.locator("svg").first).to_be_attached()
     page.wait_for_function(IDLE)
@@ -204,8 +199,7 @@ def test_a_window_that_has_not_ended_is_provisional_and_in_the_present_tense(
     running = running_windows(demo.database_url, today)
     page = open_board(browser, board_url, demo.board, "laptop")
     try:
-        section(page, "The estimated effect of each awareness campaign").click()
-        page.wait_for_function(IDLE)
+        open_section(page, "The estimated effect of each awareness campaign")
         explain = page.get_by_role("combobox", name="Explain the estimate for")
         offered = [o for o in running if o]
         story = page.get_by_test_id("stMain").inner_text()

@@ -23,7 +23,7 @@ from dashboard.auth import PAGES
 from dashboard.charts import LABEL_CHARS, LABEL_LINES
 from tests.browser.conftest import CHROMIUM, SCREENSHOTS
 from tests.browser.officers_day import Demo, SignIn
-from tests.browser.test_dashboard_browser import IDLE, TIMEOUT_MS, settle
+from tests.browser.test_dashboard_browser import IDLE, TIMEOUT_MS, open_section, settle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -139,11 +139,10 @@ def open_charts(browser: Browser, url: str, who: SignIn, screen: ViewportSize) -
     page.get_by_role("button", name="Sign in").click()
     settle(page, PAGES["board"].title)  # the board's home page
     for name in SECTIONS:
-        page.get_by_test_id("stExpander").locator("summary").filter(has_text=name).click()
-        page.wait_for_function(IDLE)
+        open_section(page, name)
     settle(page, PAGES["board"].title)
     charts = page.get_by_test_id("stVegaLiteChart")
-    expect(charts).to_have_count(CHARTS)
+    expect(charts).to_have_count(CHARTS, timeout=TIMEOUT_MS)  # each section drawn once opened
     for chart in charts.all():
         expect(chart.locator("svg text").first).to_be_attached()
     page.wait_for_function(IDLE)

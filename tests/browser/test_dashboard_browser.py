@@ -80,6 +80,17 @@ def go_to(page: Page, key: str, heading: str | None = None) -> None:
     settle(page, heading or title)
 
 
+def open_section(page: Page, name: str) -> None:
+    """Open the expander whose heading says `name` and wait until its content is drawn (a
+    lazy expander draws it in the rerun its opening starts: idle alone can come before)."""
+    expander = page.get_by_test_id("stExpander").filter(
+        has=page.locator("summary").filter(has_text=name))
+    expander.locator("summary").click()
+    expect(expander.get_by_test_id("stExpanderDetails").locator("[data-testid]").first
+           ).to_be_attached(timeout=TIMEOUT_MS)
+    page.wait_for_function(IDLE)
+
+
 def assert_no_error_box(page: Page) -> None:
     for selector in ERROR_BOXES:
         boxes = page.locator(selector)
