@@ -66,17 +66,6 @@ CLIPPED = """() => {
     }
     return found;
 }"""
-@pytest.fixture
-def demo(replayed_demo: Demo) -> Demo:
-    """The demo with its last 60 days replayed (tests/browser/conftest.py)."""
-    return replayed_demo
-
-
-@pytest.fixture
-def board_url(replayed_demo_url: str) -> str:
-    return replayed_demo_url
-
-
 def forbidden_words(database_url: str) -> set[str]:
     """Campaign and account keys and the posts' remote ids: never for the board's eyes."""
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
@@ -159,9 +148,9 @@ def whole_page(page: Page, name: str, screen: str) -> None:
 
 @pytest.mark.parametrize("screen", SCREENS)
 def test_a_board_member_reads_the_story_first_and_the_details_on_demand(
-    browser: Browser, board_url: str, demo: Demo, screen: str
+    browser: Browser, replayed_demo_url: str, replayed_demo: Demo, screen: str
 ) -> None:
-    page = open_board(browser, board_url, demo.board, screen)
+    page = open_board(browser, replayed_demo_url, replayed_demo.board, screen)
     height = SCREENS[screen]["height"]
     try:
         assert_no_error_box(page)
@@ -179,7 +168,7 @@ def test_a_board_member_reads_the_story_first_and_the_details_on_demand(
         assert_no_error_box(page)
         text = page.get_by_test_id("stMain").inner_text()
         assert not re.search(r"\bNaN\b", text)
-        shown = [w for w in forbidden_words(demo.database_url)
+        shown = [w for w in forbidden_words(replayed_demo.database_url)
                  if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)]
         assert not shown, shown
         assert len(notices(page)) == 1, notices(page)
@@ -193,11 +182,11 @@ def test_a_board_member_reads_the_story_first_and_the_details_on_demand(
 
 
 def test_a_window_that_has_not_ended_is_provisional_and_in_the_present_tense(
-    browser: Browser, board_url: str, demo: Demo
+    browser: Browser, replayed_demo_url: str, replayed_demo: Demo
 ) -> None:
     today = utcnow().astimezone(ZoneInfo("Europe/London")).date()
-    running = running_windows(demo.database_url, today)
-    page = open_board(browser, board_url, demo.board, "laptop")
+    running = running_windows(replayed_demo.database_url, today)
+    page = open_board(browser, replayed_demo_url, replayed_demo.board, "laptop")
     try:
         open_section(page, "The estimated effect of each awareness campaign")
         explain = page.get_by_role("combobox", name="Explain the estimate for")
@@ -226,9 +215,9 @@ def test_a_window_that_has_not_ended_is_provisional_and_in_the_present_tense(
 
 
 def test_the_latest_reporting_figures_are_of_a_week_that_has_ended(
-    browser: Browser, board_url: str, demo: Demo
+    browser: Browser, replayed_demo_url: str, replayed_demo: Demo
 ) -> None:
-    page = open_board(browser, board_url, demo.board, "laptop")
+    page = open_board(browser, replayed_demo_url, replayed_demo.board, "laptop")
     try:
         # The end of a window still running is the one date after today the page may give.
         text = re.sub(r"\(until [^)]*\)", "", page.get_by_test_id("stMain").inner_text())

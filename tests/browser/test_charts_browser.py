@@ -114,17 +114,6 @@ CHART_WORDS = """([slack, labelChars, labelLines]) => {
 }"""
 
 
-@pytest.fixture
-def demo(replayed_demo: Demo) -> Demo:
-    """The demo with its last 60 days replayed (tests/browser/conftest.py)."""
-    return replayed_demo
-
-
-@pytest.fixture
-def board_url(replayed_demo_url: str) -> str:
-    return replayed_demo_url
-
-
 def open_charts(browser: Browser, url: str, who: SignIn, screen: ViewportSize) -> Page:
     """The board overview, signed in as `who`, with every section that holds a chart open and
     every chart drawn."""
@@ -165,9 +154,9 @@ def describe(charts: list[dict[str, Any]]) -> str:
 
 @pytest.mark.parametrize("screen", SCREENS)
 def test_no_chart_word_is_cut_off_or_overlaps_another(
-    browser: Browser, board_url: str, demo: Demo, screen: str
+    browser: Browser, replayed_demo_url: str, replayed_demo: Demo, screen: str
 ) -> None:
-    page = open_charts(browser, board_url, demo.board, SCREENS[screen])
+    page = open_charts(browser, replayed_demo_url, replayed_demo.board, SCREENS[screen])
     try:
         charts = chart_problems(page)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
