@@ -38,6 +38,15 @@ EFFECT_TABLE = {
     "95% interval (change)": st.column_config.Column("Likely range", width=150),
     "figures": st.column_config.Column("Figures", width=200),
 }
+#: The weekly numbers as a reader scans them, a phone showing the first two or three: the
+#: week, its reach and its reports, then the awareness events; each strand and the rest after.
+WEEKLY_TABLE = {
+    "week": st.column_config.Column("Week", width=95, pinned=True),
+    "impressions": st.column_config.Column("Reach", width=90),
+    "sandbox impressions": st.column_config.Column("Sandbox reach", width=110),
+    "offences (all strands)": st.column_config.Column("Reports", width=80),
+    "awareness events": st.column_config.Column("Awareness events", width=220),
+}
 EFFECT_DETAILS = ("dates", "Chorus campaign", "rate ratio", "95% interval (rate ratio)",
                   "p-value", "weeks of figures")
 #: The columns that say a row is sandbox or synthetic. Each table keeps its label in a
@@ -111,7 +120,8 @@ if board.report_lines is not None:
 with lazy_expander("Reach and reports, week by week", key="board-weekly") as opened:
     if opened:
         components.charts_with_table(charts, title="Weekly reach and reports",
-                                     summary=board.weekly_summary, frame=marked(board.weekly))
+                                     summary=board.weekly_summary, frame=marked(board.weekly),
+                                     columns=WEEKLY_TABLE, lines=2)
         if area is None:
             st.info("No weekly reporting figures have been imported yet, so reach cannot be "
                     "set beside reporting. Officers import them on the Data page.",

@@ -295,6 +295,21 @@ def test_the_weekly_table_shows_the_seeded_reach_beside_the_reports(
         assert all(layer["mark"]["aria"] is False for layer in spec["layer"])
 
 
+def test_the_weekly_table_starts_with_the_week_its_reach_and_its_reports(
+    signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
+) -> None:
+    """What a phone shows first, before the table scrolls sideways."""
+    seed_known_reach(seeded_sessions)
+    import_synthetic(seeded_sessions)
+    at = opened(show_period(signed_in(BOARD)), WEEKLY)
+    [shown] = [d for d in at.dataframe if "awareness events" in d.value.columns]
+    config = json.loads(shown.proto.columns or "{}")
+    order = list(shown.proto.column_order)
+    labels = [config.get(c, {}).get("label") or c for c in order]
+    assert labels[:5] == ["Week", "Reach", "Sandbox reach", "Reports", "Awareness events"]
+    assert config["week"]["pinned"] is True
+
+
 def test_report_counts_under_the_threshold_are_shown_nowhere(
     signed_in: SignedIn, seeded_sessions: sessionmaker[Session]
 ) -> None:
