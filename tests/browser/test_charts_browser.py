@@ -33,9 +33,10 @@ SCREENS: dict[str, ViewportSize] = {"1440": {"width": 1440, "height": 900},
                                     "1024": {"width": 1024, "height": 768},
                                     "390": {"width": 390, "height": 844}}
 #: The board page's sections that hold charts, and the charts they hold between them.
-SECTIONS = ("Reach and reports, week by week", "Partners' contribution",
-            "Engagement on each network")
-CHARTS = 4
+#: The sections that hold charts, and how many each draws.
+SECTIONS = {"Reach and reports, week by week": 2, "Partners' contribution": 1,
+            "Engagement on each network": 1}
+CHARTS = sum(SECTIONS.values())
 #: Overlap allowed between two words' boxes, and how far one may run past its chart, in px:
 #: boxes that touch are fine.
 SLACK = 1
@@ -127,8 +128,12 @@ def open_charts(browser: Browser, url: str, who: SignIn, screen: ViewportSize) -
     page.get_by_role("textbox", name="Password").fill(who.password)
     page.get_by_role("button", name="Sign in").click()
     settle(page, PAGES["board"].title)  # the board's home page
-    for name in SECTIONS:
+    for name, drawn in SECTIONS.items():
         open_section(page, name)
+        section = page.get_by_test_id("stExpander").filter(
+            has=page.locator("summary").filter(has_text=name))
+        expect(section.get_by_test_id("stVegaLiteChart"),
+               f"the charts of {name!r}").to_have_count(drawn, timeout=TIMEOUT_MS)
     settle(page, PAGES["board"].title)
     charts = page.get_by_test_id("stVegaLiteChart")
     expect(charts).to_have_count(CHARTS, timeout=TIMEOUT_MS)  # each section drawn once opened

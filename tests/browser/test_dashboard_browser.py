@@ -85,7 +85,9 @@ def open_section(page: Page, name: str) -> None:
     lazy expander draws it in the rerun its opening starts: idle alone can come before)."""
     expander = page.get_by_test_id("stExpander").filter(
         has=page.locator("summary").filter(has_text=name))
-    expander.locator("summary").click()
+    if expander.locator("details[open]").count() == 0:  # a click on an open one closes it
+        expander.locator("summary").click()
+    expect(expander.locator("details[open]")).to_have_count(1, timeout=TIMEOUT_MS)
     expect(expander.get_by_test_id("stExpanderDetails").locator("[data-testid]").first
            ).to_be_attached(timeout=TIMEOUT_MS)
     page.wait_for_function(IDLE)
