@@ -96,8 +96,14 @@ def running_windows(database_url: str, today: date) -> list[str]:
 
 
 def open_board(browser: Browser, url: str, who: SignIn, screen: str) -> Page:
-    context = browser.new_context(viewport=SCREENS[screen], is_mobile=screen == "phone",
-                                  has_touch=screen == "phone")
+    return board_at(browser, url, who, SCREENS[screen])
+
+
+def board_at(browser: Browser, url: str, who: SignIn, viewport: ViewportSize) -> Page:
+    """A new browser at `viewport` (a phone below 600 px), signed in as `who` on the board
+    overview, the board's home page."""
+    phone = viewport["width"] < 600
+    context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto(url)

@@ -23,6 +23,7 @@ from dashboard.auth import PAGES
 from dashboard.charts import LABEL_CHARS, LABEL_LINES
 from tests.browser.conftest import CHROMIUM, SCREENSHOTS
 from tests.browser.officers_day import Demo, SignIn
+from tests.browser.test_board_page_browser import board_at
 from tests.browser.test_dashboard_browser import IDLE, TIMEOUT_MS, open_section, settle
 
 pytestmark = pytest.mark.skipif(
@@ -118,16 +119,7 @@ CHART_WORDS = """([slack, labelChars, labelLines]) => {
 def open_charts(browser: Browser, url: str, who: SignIn, screen: ViewportSize) -> Page:
     """The board overview, signed in as `who`, with every section that holds a chart open and
     every chart drawn."""
-    phone = screen["width"] < 600
-    context = browser.new_context(viewport=screen, is_mobile=phone, has_touch=phone)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto(url)
-    settle(page, "Chorus")
-    page.get_by_role("textbox", name="E-mail address").fill(who.email)
-    page.get_by_role("textbox", name="Password").fill(who.password)
-    page.get_by_role("button", name="Sign in").click()
-    settle(page, PAGES["board"].title)  # the board's home page
+    page = board_at(browser, url, who, screen)
     for name, drawn in SECTIONS.items():
         open_section(page, name)
         section = page.get_by_test_id("stExpander").filter(
