@@ -27,7 +27,7 @@ from campaigns.config.settings import Settings, load_settings
 from campaigns.core.clock import utcnow
 from campaigns.core.planning import Rules
 from campaigns.storage import db
-from campaigns.storage.approval import ApprovalResult, approve_campaign, send_back
+from campaigns.storage.approval import ApprovalResult, send_back
 from campaigns.storage.control import PauseResult, pause, resume
 from campaigns.storage.deliveries import resolve_unconfirmed
 from campaigns.storage.users import PARTNER, Viewer
@@ -226,13 +226,6 @@ def _signing_off(viewer: Viewer) -> Iterator[Session]:
     with db.transaction(sessions()) as session:
         yield session
     _changed()
-
-
-def approve(viewer: Viewer, campaign_key: str) -> ApprovalResult:
-    """Sign off a campaign's planned posts as the signed-in officer or approver (never one who
-    wrote or edited it)."""
-    with _signing_off(viewer) as session:
-        return approve_campaign(campaign_key, viewer.name, session=session, now=utcnow())
 
 
 def send_back_posts(viewer: Viewer, campaign_key: str, reason: str) -> ApprovalResult:

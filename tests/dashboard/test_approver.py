@@ -16,7 +16,7 @@ from campaigns.storage import db
 from campaigns.storage.deliveries import change_status
 from campaigns.storage.models import Campaign, Delivery, DeliveryStatus
 from campaigns.storage.users import ReadOnly, Viewer
-from dashboard import data
+from dashboard import data, sign_off_data
 from dashboard.auth import PAGES
 from dashboard.queries import day_text
 from tests.conftest import NOW
@@ -68,7 +68,8 @@ def test_an_approver_cannot_pause_plan_or_change_through_the_dashboards_function
     with pytest.raises(ReadOnly):
         data.resolve(approver, 1, remote_id=None, cancel=True)
     with pytest.raises(ReadOnly, match="do not sign off"):
-        data.approve(Viewer(2, BOARD.email, BOARD.name, "board", None), DRAFT_CAMPAIGN)
+        sign_off_data.approve(Viewer(2, BOARD.email, BOARD.name, "board", None),
+                              DRAFT_CAMPAIGN, {})
 
 
 def test_an_approver_is_shown_no_control_that_edits_on_any_page(signed_in: SignedIn) -> None:

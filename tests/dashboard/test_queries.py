@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.storage import db
 from campaigns.storage.models import Campaign, Delivery
 from campaigns.storage.users import ReadOnly, Viewer
-from dashboard import data, queries
+from dashboard import data, queries, sign_off_data
 from dashboard.queries import DeliveryFilter
 from tests.dashboard.conftest import (
     APPROVED_CAMPAIGN,
@@ -154,7 +154,7 @@ def test_read_only_roles_cannot_change_anything_even_by_calling_the_edge_directl
 ) -> None:
     for viewer in (BOARD, COUNCIL):
         with pytest.raises(ReadOnly):
-            data.approve(viewer, DRAFT_CAMPAIGN)
+            sign_off_data.approve(viewer, DRAFT_CAMPAIGN, {})
         with pytest.raises(ReadOnly):
             data.pause_posting(viewer, "no", APPROVED_CAMPAIGN)
         with pytest.raises(ReadOnly):
